@@ -1,0 +1,29 @@
+//! What the pages load from the server. Each server function's body runs on the server and
+//! reaches the data through [`crate::backend::Backend`]; the browser gets a typed HTTP stub.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One entry of the contact list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub user_id: String,
+}
+
+/// What the home page shows: who is signed in and their contacts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HomeData {
+    pub user_id: String,
+    pub contacts: Vec<Contact>,
+}
+
+/// The signed-in user's home data, or `None` when nobody is signed in.
+#[server]
+pub async fn load_home() -> Result<Option<HomeData>, ServerFnError> {
+    let backend = expect_context::<crate::backend::SharedBackend>();
+    let parts = expect_context::<http::request::Parts>();
+    backend
+        .home(&parts)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}

@@ -1,0 +1,62 @@
+//! The calling site, shared by the server (SSR, feature `ssr`) and the browser (feature `hydrate`).
+//!
+//! - [`rules`]: the account and contact rules both sides check, with the messages users see.
+//! - [`api`]: the data the pages load, as server functions; their server half goes through
+//!   [`backend::Backend`], which the `server` crate implements, so that databases and password
+//!   hashing never reach the Wasm bundle.
+//! - [`pages`]: the routes: sign-up, sign-in and the contact list.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod pages;
+pub mod rules;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    StaticSegment,
+};
+
+/// Paths that need a signed-in user; the server redirects to `/login` without one.
+pub const PROTECTED_PATHS: &[&str] = &["/"];
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let css = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                // A plain link in the head, so the first paint is already styled.
+                <link rel="stylesheet" href=css/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title text="Calling"/>
+        <Router>
+            <Routes fallback=pages::NotFound>
+                <Route path=StaticSegment("") view=pages::home::HomePage/>
+                <Route path=StaticSegment("login") view=pages::auth::LoginPage/>
+                <Route path=StaticSegment("register") view=pages::auth::RegisterPage/>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,171 @@
+//! The signed-in home page: the contact list.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::Redirect, hooks::use_query_map};
+
+use super::FormAlert;
+use crate::{
+    api::{load_home, Contact, HomeData},
+    rules::FormError,
+};
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| load_home());
+    view! {
+        <Title text="Contacts · Calling"/>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(Some(home)) => view! { <Home home/> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                    Err(e) => {
+                        view! {
+                            <main class="page">
+                                <p class="form-error" role="alert">{e.to_string()}</p>
+                            </main>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Home(home: HomeData) -> impl IntoView {
+    view! {
+        <TopBar user_id=home.user_id.clone()/>
+        <main class="page">
+            <ContactList contacts=home.contacts/>
+        </main>
+    }
+}
+
+/// The bar across every signed-in page: who you are and how to leave.
+#[component]
+pub fn TopBar(user_id: String) -> impl IntoView {
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Calling"</a>
+            <div class="me">
+                <span class="avatar" aria-hidden="true">{initials(&user_id)}</span>
+                <span class="who">"Signed in as " <strong>{user_id}</strong></span>
+                <form method="post" action="/auth/logout">
+                    <button type="submit" class="ghost">"Sign out"</button>
+                </form>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn ContactList(contacts: Vec<Contact>) -> impl IntoView {
+    let query = use_query_map();
+    let error = Signal::derive(move || {
+        query.read().get("error").map(|code| {
+            FormError::from_code(&code)
+                .unwrap_or(FormError::Internal)
+                .to_string()
+        })
+    });
+    let count = contacts.len();
+    view! {
+        <section class="contacts" aria-labelledby="contacts-heading">
+            <div class="section-head">
+                <h1 id="contacts-heading">"Contacts"</h1>
+                <span class="count">{count_label(count)}</span>
+            </div>
+            <form method="post" action="/contacts/add" class="add-contact">
+                <label for="contact_id">"Add a contact by user ID"</label>
+                <div class="row">
+                    <input
+                        id="contact_id"
+                        name="contact_id"
+                        type="text"
+                        autocomplete="off"
+                        autocapitalize="none"
+                        spellcheck="false"
+                        required
+                    />
+                    <button type="submit" class="primary">"Add contact"</button>
+                </div>
+            </form>
+            <FormAlert message=error/>
+            {if contacts.is_empty() {
+                view! {
+                    <p class="empty">"No contacts yet. Add someone by their user ID to call them."</p>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <ul class="contact-list" aria-label="Your contacts">
+                        {contacts
+                            .into_iter()
+                            .map(|c| view! { <ContactRow contact=c/> })
+                            .collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ContactRow(contact: Contact) -> impl IntoView {
+    let id = contact.user_id;
+    let remove_label = format!("Remove {id}");
+    view! {
+        <li class="contact">
+            <span class="avatar" aria-hidden="true">{initials(&id)}</span>
+            <span class="name">{id.clone()}</span>
+            <form method="post" action="/contacts/remove">
+                <input type="hidden" name="contact_id" value=id/>
+                <button type="submit" class="ghost small" aria-label=remove_label>
+                    "Remove"
+                </button>
+            </form>
+        </li>
+    }
+}
+
+fn count_label(n: usize) -> String {
+    match n {
+        1 => "1 contact".to_string(),
+        n => format!("{n} contacts"),
+    }
+}
+
+/// Up to two letters for an avatar: the first character and the first after a separator.
+pub fn initials(user_id: &str) -> String {
+    let mut out = String::new();
+    let mut take_next = true;
+    for c in user_id.chars() {
+        if c == '-' || c == '_' {
+            take_next = true;
+            continue;
+        }
+        if take_next && out.len() < 2 {
+            out.push(c.to_ascii_uppercase());
+        }
+        take_next = false;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::initials;
+
+    #[test]
+    fn initials_take_word_starts() {
+        assert_eq!(initials("alice"), "A");
+        assert_eq!(initials("mary-jane"), "MJ");
+        assert_eq!(initials("a_b_c"), "AB");
+        assert_eq!(initials("_x"), "X");
+        assert_eq!(initials(""), "");
+    }
+}

@@ -1,0 +1,266 @@
+//! Accounts: registration and sign-in with argon2id password hashes.
+//!
+//! Hashing costs ~19 MiB and tens of milliseconds of a core, so it runs on the blocking pool
+//! behind a semaphore sized to the machine: a burst of sign-ins queues there instead of
+//! stalling the async runtime or exhausting memory.
+
+use std::fmt;
+
+use app::rules::{check_password, check_user_id, FormError};
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHasher, PasswordVerifier, SaltString},
+    Algorithm, Argon2, Params, Version,
+};
+use sqlx::SqlitePool;
+use tokio::sync::{OnceCell, Semaphore};
+
+/// A PHC-format argon2id hash. Not `Debug`, so it stays out of logs.
+#[derive(Clone)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub enum AccountError {
+    Rule(FormError),
+    Taken,
+    BadCredentials,
+    Storage(sqlx::Error),
+    Hashing(String),
+}
+
+impl fmt::Display for AccountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rule(e) => write!(f, "{e}"),
+            Self::Taken => write!(f, "user ID taken"),
+            Self::BadCredentials => write!(f, "wrong user ID or password"),
+            Self::Storage(e) => write!(f, "database: {e}"),
+            Self::Hashing(e) => write!(f, "password hashing: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for AccountError {}
+
+impl AccountError {
+    /// Our fault rather than the user's: worth a line in the log.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::Storage(_) | Self::Hashing(_))
+    }
+}
+
+impl From<sqlx::Error> for AccountError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Storage(e)
+    }
+}
+
+impl From<AccountError> for FormError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Rule(rule) => rule,
+            AccountError::Taken => FormError::UserIdTaken,
+            AccountError::BadCredentials => FormError::BadCredentials,
+            AccountError::Storage(_) | AccountError::Hashing(_) => FormError::Internal,
+        }
+    }
+}
+
+/// argon2id with m=19456 KiB, t=2, p=1 (OWASP's recommendation).
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19_456, 2, 1, None).expect("constant argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Runs argon2 off the async runtime, at most `permits` at a time.
+pub struct Hasher {
+    permits: Semaphore,
+    /// Verified against when the user does not exist, so that an unknown user takes as long
+    /// to refuse as a wrong password.
+    decoy: OnceCell<PasswordHash>,
+}
+
+impl Hasher {
+    pub fn new(concurrency: usize) -> Self {
+        Self {
+            permits: Semaphore::new(concurrency.max(1)),
+            decoy: OnceCell::new(),
+        }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AccountError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AccountError::Hashing(e.to_string()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| AccountError::Hashing(e.to_string()))
+    }
+
+    pub async fn hash(&self, password: String) -> Result<PasswordHash, AccountError> {
+        self.blocking(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            argon2()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| PasswordHash(h.to_string()))
+                .map_err(|e| AccountError::Hashing(e.to_string()))
+        })
+        .await?
+    }
+
+    /// True when `password` matches `hash`; with no hash, spends the same time and says false.
+    pub async fn verify(
+        &self,
+        password: String,
+        hash: Option<PasswordHash>,
+    ) -> Result<bool, AccountError> {
+        let (hash, real) = match hash {
+            Some(h) => (h, true),
+            None => (self.decoy().await?, false),
+        };
+        let ok = self
+            .blocking(move || {
+                argon2::PasswordHash::new(hash.as_str())
+                    .map(|parsed| {
+                        argon2()
+                            .verify_password(password.as_bytes(), &parsed)
+                            .is_ok()
+                    })
+                    .map_err(|e| AccountError::Hashing(e.to_string()))
+            })
+            .await??;
+        Ok(ok && real)
+    }
+
+    async fn decoy(&self) -> Result<PasswordHash, AccountError> {
+        self.decoy
+            .get_or_try_init(|| self.hash("decoy password, never matched".into()))
+            .await
+            .cloned()
+    }
+}
+
+pub struct Accounts {
+    db: SqlitePool,
+    hasher: Hasher,
+}
+
+impl Accounts {
+    pub fn new(db: SqlitePool, hasher: Hasher) -> Self {
+        Self { db, hasher }
+    }
+
+    pub async fn register(
+        &self,
+        user_id: &str,
+        password: &str,
+        now: i64,
+    ) -> Result<(), AccountError> {
+        check_user_id(user_id).map_err(AccountError::Rule)?;
+        check_password(password).map_err(AccountError::Rule)?;
+        if self.exists(user_id).await? {
+            return Err(AccountError::Taken);
+        }
+        let hash = self.hasher.hash(password.to_owned()).await?;
+        // The primary key settles a race between two sign-ups for the same ID.
+        sqlx::query("INSERT INTO users (user_id, password_hash, created_at) VALUES (?, ?, ?)")
+            .bind(user_id)
+            .bind(hash.as_str())
+            .bind(now)
+            .execute(&self.db)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_unique_violation() => AccountError::Taken,
+                _ => AccountError::Storage(e),
+            })?;
+        Ok(())
+    }
+
+    pub async fn authenticate(&self, user_id: &str, password: &str) -> Result<(), AccountError> {
+        // A malformed ID or an overlong password cannot match; say so the same way as a wrong
+        // password, after the same amount of work.
+        let plausible =
+            check_user_id(user_id).is_ok() && password.chars().count() <= app::rules::PASSWORD_MAX;
+        let stored: Option<String> = if plausible {
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE user_id = ?")
+                .bind(user_id)
+                .fetch_optional(&self.db)
+                .await?
+        } else {
+            None
+        };
+        let password = if plausible {
+            password.to_owned()
+        } else {
+            String::new()
+        };
+        if self
+            .hasher
+            .verify(password, stored.map(PasswordHash))
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AccountError::BadCredentials)
+        }
+    }
+
+    pub async fn exists(&self, user_id: &str) -> Result<bool, sqlx::Error> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE user_id = ?")
+            .bind(user_id)
+            .fetch_optional(&self.db)
+            .await?;
+        Ok(found.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hash_round_trip_is_argon2id_phc() {
+        let hasher = Hasher::new(2);
+        let hash = hasher.hash("correct horse".into()).await.unwrap();
+        assert!(
+            hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.as_str()
+        );
+        assert!(hasher
+            .verify("correct horse".into(), Some(hash.clone()))
+            .await
+            .unwrap());
+        assert!(!hasher
+            .verify("wrong horse".into(), Some(hash))
+            .await
+            .unwrap());
+    }
+
+    #[tokio::test]
+    async fn no_hash_never_matches() {
+        let hasher = Hasher::new(1);
+        assert!(!hasher
+            .verify("decoy password, never matched".into(), None)
+            .await
+            .unwrap());
+    }
+
+    #[tokio::test]
+    async fn salts_differ() {
+        let hasher = Hasher::new(2);
+        let a = hasher.hash("same password".into()).await.unwrap();
+        let b = hasher.hash("same password".into()).await.unwrap();
+        assert_ne!(a.as_str(), b.as_str());
+    }
+}

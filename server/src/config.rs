@@ -1,0 +1,112 @@
+//! Configuration from environment variables (see the README's table).
+
+use std::fmt;
+
+use crate::usersig::SecretKey;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/calling.db";
+pub const DEFAULT_SDK_APP_ID: u64 = 1_400_000_000;
+pub const DEFAULT_USERSIG_TTL: i64 = 86_400;
+
+pub struct Config {
+    pub database_url: String,
+    pub sdk_app_id: u64,
+    /// `None`: use the key stored in the database, generating it on first start.
+    pub secret_key: Option<SecretKey>,
+    /// Lifetime of the UserSigs this site mints, in seconds.
+    pub usersig_ttl: i64,
+    /// Mark the session cookie `Secure`; set when the site is served over https.
+    pub secure_cookie: bool,
+}
+
+#[derive(Debug)]
+pub struct ConfigError {
+    name: &'static str,
+    reason: &'static str,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.name, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            get(name).map_or(Ok(default), |v| {
+                v.trim().parse().map_err(|_| ConfigError {
+                    name,
+                    reason: "must be a whole number",
+                })
+            })
+        };
+        let sdk_app_id = number("CALLING_SDK_APP_ID", DEFAULT_SDK_APP_ID)?;
+        let ttl = number("CALLING_USERSIG_TTL", DEFAULT_USERSIG_TTL as u64)?;
+        if ttl == 0 || ttl > i64::MAX as u64 {
+            return Err(ConfigError {
+                name: "CALLING_USERSIG_TTL",
+                reason: "must be a positive number of seconds",
+            });
+        }
+        let secure_cookie = match get("CALLING_SECURE_COOKIE").as_deref() {
+            None | Some("0" | "false" | "no") => false,
+            Some("1" | "true" | "yes") => true,
+            Some(_) => {
+                return Err(ConfigError {
+                    name: "CALLING_SECURE_COOKIE",
+                    reason: "must be true or false",
+                })
+            }
+        };
+        Ok(Self {
+            database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            sdk_app_id,
+            secret_key: get("CALLING_SECRET_KEY").map(SecretKey::new),
+            usersig_ttl: ttl as i64,
+            secure_cookie,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn defaults() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.sdk_app_id, 1_400_000_000);
+        assert_eq!(c.usersig_ttl, 86_400);
+        assert!(c.secret_key.is_none());
+        assert!(!c.secure_cookie);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = with(&[("CALLING_SDK_APP_ID", "abc")]).err().unwrap();
+        assert!(e.to_string().starts_with("CALLING_SDK_APP_ID"), "{e}");
+        assert!(with(&[("CALLING_USERSIG_TTL", "0")]).is_err());
+        assert!(with(&[("CALLING_SECURE_COOKIE", "maybe")]).is_err());
+        assert!(
+            with(&[("CALLING_SECURE_COOKIE", "true")])
+                .unwrap()
+                .secure_cookie
+        );
+    }
+}

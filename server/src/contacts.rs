@@ -1,0 +1,81 @@
+//! Contact lists: who a user can see and call.
+
+use std::fmt;
+
+use app::rules::{check_contact, FormError};
+use sqlx::SqlitePool;
+
+#[derive(Debug)]
+pub enum ContactError {
+    Rule(FormError),
+    NoSuchUser,
+    Duplicate,
+    Storage(sqlx::Error),
+}
+
+impl fmt::Display for ContactError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rule(e) => write!(f, "{e}"),
+            Self::NoSuchUser => write!(f, "no such user"),
+            Self::Duplicate => write!(f, "already a contact"),
+            Self::Storage(e) => write!(f, "database: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ContactError {}
+
+impl From<ContactError> for FormError {
+    fn from(e: ContactError) -> Self {
+        match e {
+            ContactError::Rule(rule) => rule,
+            ContactError::NoSuchUser => FormError::NoSuchUser,
+            ContactError::Duplicate => FormError::ContactDuplicate,
+            ContactError::Storage(_) => FormError::Internal,
+        }
+    }
+}
+
+/// `owner`'s contacts, in alphabetical order regardless of case.
+pub async fn list(db: &SqlitePool, owner: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT contact_id FROM contacts WHERE owner_id = ? ORDER BY contact_id COLLATE NOCASE, contact_id",
+    )
+    .bind(owner)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn add(
+    db: &SqlitePool,
+    owner: &str,
+    contact: &str,
+    now: i64,
+) -> Result<(), ContactError> {
+    check_contact(owner, contact).map_err(ContactError::Rule)?;
+    // The foreign key refuses unknown users and the primary key refuses duplicates, in one
+    // statement, so there is no window between checking and inserting.
+    sqlx::query("INSERT INTO contacts (owner_id, contact_id, created_at) VALUES (?, ?, ?)")
+        .bind(owner)
+        .bind(contact)
+        .bind(now)
+        .execute(db)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => ContactError::NoSuchUser,
+            sqlx::Error::Database(d) if d.is_unique_violation() => ContactError::Duplicate,
+            _ => ContactError::Storage(e),
+        })?;
+    Ok(())
+}
+
+/// Removes `contact` from `owner`'s list; true if it was there.
+pub async fn remove(db: &SqlitePool, owner: &str, contact: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM contacts WHERE owner_id = ? AND contact_id = ?")
+        .bind(owner)
+        .bind(contact)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -1,0 +1,82 @@
+//! The calling site's server: accounts, sessions, UserSigs and contacts over HTTP, with the
+//! pages rendered by the `app` crate.
+//!
+//! - [`config`]: environment variables.
+//! - [`db`]: SQLite, migrations, the stored UserSig key.
+//! - [`accounts`]: registration and sign-in (argon2id off the async runtime).
+//! - [`sessions`]: session cookies stored in SQLite, and the page guard.
+//! - [`usersig`]: Tencent TLSSigAPIv2 UserSigs, minted and verified.
+//! - [`contacts`]: contact lists.
+//! - [`forms`], [`api`]: the HTTP edges; [`backend`]: the data the pages load.
+
+pub mod accounts;
+pub mod api;
+pub mod backend;
+pub mod config;
+pub mod contacts;
+pub mod db;
+pub mod forms;
+pub mod sessions;
+pub mod state;
+pub mod usersig;
+
+use std::sync::Arc;
+
+use app::{backend::SharedBackend, shell, App};
+use axum::{middleware::from_fn, Router};
+use leptos::prelude::{provide_context, LeptosOptions};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::{
+    accounts::{Accounts, Hasher},
+    config::Config,
+    state::{AppState, SigIssuer},
+};
+
+/// Request bodies are forms and small JSON documents.
+const MAX_BODY: usize = 64 * 1024;
+
+/// The assembled site: its router, and the session store whose expired rows someone must sweep.
+pub struct Site {
+    pub router: Router,
+    pub session_store: SqliteStore,
+}
+
+/// Opens the database, runs migrations and assembles the router.
+pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site, sqlx::Error> {
+    let db = db::open(&config.database_url).await?;
+    let key = db::secret_key(&db, config.secret_key).await?;
+    let session_store = sessions::store(db.clone()).await?;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        db: db.clone(),
+        accounts: Arc::new(Accounts::new(db.clone(), Hasher::new(cores))),
+        sigs: Arc::new(SigIssuer {
+            key,
+            sdk_app_id: config.sdk_app_id,
+            ttl: config.usersig_ttl,
+        }),
+    };
+    let backend: SharedBackend = Arc::new(backend::SiteBackend { db });
+    let router = Router::new()
+        .merge(forms::routes())
+        .merge(api::routes())
+        .leptos_routes_with_context(
+            &state,
+            generate_route_list(App),
+            move || provide_context(backend.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(from_fn(sessions::guard))
+        .layer(sessions::layer(session_store.clone(), config.secure_cookie))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .with_state(state);
+    Ok(Site {
+        router,
+        session_store,
+    })
+}

@@ -1,0 +1,38 @@
+//! Run with: `make run` (or `cargo leptos serve --release`).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use tower_sessions::ExpiredDeletion;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+
+    let leptos =
+        leptos::prelude::get_configuration(None).context("reading the Leptos configuration")?;
+    let addr = leptos.leptos_options.site_addr;
+    let config = server::config::Config::from_env()?;
+    let site = server::build(config, leptos.leptos_options)
+        .await
+        .context("opening the database")?;
+
+    tokio::spawn(
+        site.session_store
+            .continuously_delete_expired(Duration::from_secs(3600)),
+    );
+
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    tracing::info!("serving on http://{}", listener.local_addr()?);
+    axum::serve(listener, site.router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

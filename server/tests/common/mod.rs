@@ -1,0 +1,75 @@
+//! Helpers shared by the server's integration tests: a fresh database per test and a site
+//! served on an ephemeral loopback port.
+
+#![allow(dead_code)]
+
+use std::{
+    net::SocketAddr,
+    path::PathBuf,
+    sync::atomic::{AtomicU32, Ordering},
+};
+
+use leptos::prelude::LeptosOptions;
+use server::config::Config;
+
+pub const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
+pub const APP: u64 = 1_400_000_000;
+
+/// A database file of its own under the system's temp folder, removed on drop.
+pub struct TempDb {
+    dir: PathBuf,
+}
+
+impl TempDb {
+    pub fn new() -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "calling-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self { dir }
+    }
+
+    pub fn url(&self) -> String {
+        format!("sqlite://{}/calling.db", self.dir.display())
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn config(db: &TempDb, key: Option<&str>) -> Config {
+    let url = db.url();
+    let key = key.map(str::to_owned);
+    Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        "CALLING_SECRET_KEY" => key.clone(),
+        _ => None,
+    })
+    .expect("test config")
+}
+
+pub fn leptos_options() -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("calling")
+        .site_root("target/site")
+        .build()
+}
+
+/// Serves the site on 127.0.0.1 with an OS-chosen port and returns its address.
+pub async fn serve(config: Config) -> SocketAddr {
+    let site = server::build(config, leptos_options())
+        .await
+        .expect("build site");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, site.router).await });
+    addr
+}
