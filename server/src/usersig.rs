@@ -7,7 +7,11 @@
 
 use std::{fmt, io::Read};
 
-use base64::{engine::general_purpose::STANDARD, Engine};
+use base64::{
+    alphabet,
+    engine::{general_purpose::STANDARD, DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
+    Engine,
+};
 use flate2::{read::ZlibDecoder, write::ZlibEncoder, Compression};
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
@@ -17,6 +21,12 @@ use sha2::Sha256;
 const MAX_ENCODED: usize = 8 * 1024;
 /// Refuse sigs whose JSON inflates past this: a zlib bomb stops here.
 const MAX_INFLATED: u64 = 4 * 1024;
+
+/// Decodes standard base64 with or without padding, as Tencent's Node.js library does.
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// The key UserSigs are signed with. Deliberately neither `Debug` nor `Serialize`, so it cannot
 /// end up in a log line or a response.
@@ -194,7 +204,7 @@ pub fn verify(
         )
         .as_bytes(),
     );
-    let claimed = STANDARD
+    let claimed = LENIENT
         .decode(parsed.mac_b64.as_bytes())
         .map_err(|_| UserSigError::BadSignature)?;
     // `verify_slice` compares in constant time.
@@ -213,7 +223,7 @@ fn decode(sig: &str) -> Result<Parsed, UserSigError> {
     if sig.len() > MAX_ENCODED {
         return Err(UserSigError::TooLong);
     }
-    let compressed = STANDARD
+    let compressed = LENIENT
         .decode(from_sig_alphabet(sig.trim()))
         .map_err(|_| UserSigError::Base64)?;
     let mut json = Vec::new();
@@ -242,7 +252,7 @@ fn decode(sig: &str) -> Result<Parsed, UserSigError> {
     let userbuf = match &userbuf_b64 {
         None => None,
         Some(b) => Some(
-            STANDARD
+            LENIENT
                 .decode(b)
                 .map_err(|_| UserSigError::MissingField("TLS.userbuf"))?,
         ),

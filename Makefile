@@ -1,0 +1,81 @@
+# Two commands for a fresh machine:
+#   make run    install what is missing, build in release, serve on 127.0.0.1:3000
+#   make test   install what is missing, run every test, browser tests included
+# Only crates.io, npm and Debian packages are needed; nothing is downloaded from elsewhere.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_BINDGEN_VERSION := 0.2.130
+BINARYEN_VERSION := 123.0.0
+
+TOOLS := $(CURDIR)/.tools
+# Our wasm-opt (from npm) comes before anything else on PATH: cargo-leptos uses the first one it
+# finds, and would otherwise try to download one.
+export PATH := $(TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+# Runtime configuration for the server binary (see README).
+export LEPTOS_SITE_ADDR ?= 127.0.0.1:3000
+export LEPTOS_SITE_ROOT ?= target/site
+export LEPTOS_SITE_PKG_DIR ?= pkg
+export LEPTOS_OUTPUT_NAME ?= calling
+export LEPTOS_WASM_OUTPUT_NAME ?= calling
+export LEPTOS_ENV ?= PROD
+
+# Run the browser suite as root in a new network namespace that has only loopback.
+NETNS := $(if $(filter 0,$(shell id -u)),unshare --net,unshare --map-root-user --net)
+
+.PHONY: run test tools test-tools build build-debug cargo-test e2e fmt lint clean
+
+run: tools build
+	mkdir -p data
+	./target/release/server
+
+test: tools test-tools build-debug cargo-test e2e
+
+build:
+	cargo leptos build --release
+
+# Tests use the debug build: one profile per run, so no crate is compiled twice.
+build-debug:
+	cargo leptos build
+
+cargo-test:
+	cargo test -p app -p server
+
+e2e:
+	$(NETNS) sh -c 'ip link set lo up && cd end2end && CALLING_SERVER_BIN=$(CURDIR)/target/debug/server npx playwright test'
+
+tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+	  || rustup target add wasm32-unknown-unknown
+	@wasm-bindgen --version 2>/dev/null | grep -q ' $(WASM_BINDGEN_VERSION)' \
+	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force
+	@cargo leptos --version 2>/dev/null | grep -q ' $(CARGO_LEPTOS_VERSION)' \
+	  || cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --force
+	@test -x $(TOOLS)/node_modules/.bin/wasm-opt \
+	  || npm install --prefix $(TOOLS) --no-audit --no-fund binaryen@$(BINARYEN_VERSION)
+
+test-tools:
+	@command -v chromium >/dev/null \
+	  || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+	@command -v ip >/dev/null \
+	  || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y iproute2; }
+
+test-tools: end2end/node_modules/.package-lock.json
+
+end2end/node_modules/.package-lock.json: end2end/package-lock.json
+	cd end2end && npm ci --no-audit --no-fund
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy -p app -p server --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+clean:
+	cargo clean
+	rm -rf $(TOOLS) end2end/node_modules end2end/test-results
