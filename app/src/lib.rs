@@ -5,11 +5,13 @@
 //!   [`backend::Backend`], which the `server` crate implements, so that databases and password
 //!   hashing never reach the Wasm bundle.
 //! - [`pages`]: the routes: sign-up, sign-in and the contact list.
+//! - [`protocol`]: the signaling messages between browser and server.
 
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod pages;
+pub mod protocol;
 pub mod rules;
 
 use leptos::prelude::*;

@@ -2,11 +2,14 @@
 
 use std::fmt;
 
+use app::protocol::IceServer;
+
 use crate::usersig::SecretKey;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/calling.db";
 pub const DEFAULT_SDK_APP_ID: u64 = 1_400_000_000;
 pub const DEFAULT_USERSIG_TTL: i64 = 86_400;
+pub const DEFAULT_MAX_CALL_SIZE: usize = 9;
 
 pub struct Config {
     pub database_url: String,
@@ -17,6 +20,12 @@ pub struct Config {
     pub usersig_ttl: i64,
     /// Mark the session cookie `Secure`; set when the site is served over https.
     pub secure_cookie: bool,
+    /// Most people in one call, the caller included.
+    pub max_call_size: usize,
+    /// Origins besides the site's own that may open the signaling WebSocket.
+    pub allowed_origins: Vec<String>,
+    /// STUN/TURN servers handed to clients at login.
+    pub ice_servers: Vec<IceServer>,
 }
 
 #[derive(Debug)]
@@ -65,7 +74,32 @@ impl Config {
                 })
             }
         };
+        let max_call_size = number("CALLING_MAX_CALL_SIZE", DEFAULT_MAX_CALL_SIZE as u64)?;
+        if !(2..=64).contains(&max_call_size) {
+            return Err(ConfigError {
+                name: "CALLING_MAX_CALL_SIZE",
+                reason: "must be between 2 and 64",
+            });
+        }
+        let allowed_origins = get("CALLING_ALLOWED_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let ice_servers = match get("CALLING_ICE_SERVERS") {
+            None => Vec::new(),
+            Some(json) => serde_json::from_str(&json).map_err(|_| ConfigError {
+                name: "CALLING_ICE_SERVERS",
+                reason: "must be a JSON array like [{\"urls\":[\"stun:stun.example.org:3478\"]}]",
+            })?,
+        };
         Ok(Self {
+            max_call_size: max_call_size as usize,
+            allowed_origins,
+            ice_servers,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             sdk_app_id,
             secret_key: get("CALLING_SECRET_KEY").map(SecretKey::new),

@@ -7,6 +7,7 @@
 //! - [`sessions`]: session cookies stored in SQLite, and the page guard.
 //! - [`usersig`]: Tencent TLSSigAPIv2 UserSigs, minted and verified.
 //! - [`contacts`]: contact lists.
+//! - [`signaling`]: the `/ws` WebSocket: invitations, rooms and WebRTC negotiation.
 //! - [`forms`], [`api`]: the HTTP edges; [`backend`]: the data the pages load.
 
 pub mod accounts;
@@ -17,13 +18,14 @@ pub mod contacts;
 pub mod db;
 pub mod forms;
 pub mod sessions;
+pub mod signaling;
 pub mod state;
 pub mod usersig;
 
 use std::sync::Arc;
 
 use app::{backend::SharedBackend, shell, App};
-use axum::{middleware::from_fn, Router};
+use axum::{middleware::from_fn, routing::get, Router};
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -32,16 +34,19 @@ use tower_sessions_sqlx_store::SqliteStore;
 use crate::{
     accounts::{Accounts, Hasher},
     config::Config,
-    state::{AppState, SigIssuer},
+    signaling::hub::Hub,
+    state::{AppState, SigIssuer, Signaling},
 };
 
 /// Request bodies are forms and small JSON documents.
 const MAX_BODY: usize = 64 * 1024;
 
-/// The assembled site: its router, and the session store whose expired rows someone must sweep.
+/// The assembled site: its router, plus what needs a task of its own: the session store whose
+/// expired rows someone must sweep, and the signaling hub whose ringing timeouts need a timer.
 pub struct Site {
     pub router: Router,
     pub session_store: SqliteStore,
+    pub hub: Arc<Hub>,
 }
 
 /// Opens the database, runs migrations and assembles the router.
@@ -50,6 +55,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
     let key = db::secret_key(&db, config.secret_key).await?;
     let session_store = sessions::store(db.clone()).await?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let hub = Arc::new(Hub::new(config.max_call_size, signaling::ws::rand_u64()));
     let state = AppState {
         leptos_options: leptos_options.clone(),
         db: db.clone(),
@@ -59,11 +65,17 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
             sdk_app_id: config.sdk_app_id,
             ttl: config.usersig_ttl,
         }),
+        signaling: Arc::new(Signaling {
+            hub: hub.clone(),
+            allowed_origins: config.allowed_origins,
+            ice_servers: config.ice_servers,
+        }),
     };
     let backend: SharedBackend = Arc::new(backend::SiteBackend { db });
     let router = Router::new()
         .merge(forms::routes())
         .merge(api::routes())
+        .route("/ws", get(signaling::ws::upgrade))
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),
@@ -78,5 +90,6 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
     Ok(Site {
         router,
         session_store,
+        hub,
     })
 }

@@ -20,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("opening the database")?;
 
+    tokio::spawn(server::signaling::hub::run_timer(site.hub.clone()));
     tokio::spawn(
         site.session_store
             .continuously_delete_expired(Duration::from_secs(3600)),

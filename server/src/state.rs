@@ -6,7 +6,9 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sqlx::SqlitePool;
 
-use crate::{accounts::Accounts, usersig::SecretKey};
+use app::protocol::IceServer;
+
+use crate::{accounts::Accounts, signaling::hub::Hub, usersig::SecretKey};
 
 /// How this site mints UserSigs.
 pub struct SigIssuer {
@@ -16,12 +18,20 @@ pub struct SigIssuer {
     pub ttl: i64,
 }
 
+/// The signaling WebSocket's shared parts.
+pub struct Signaling {
+    pub hub: Arc<Hub>,
+    pub allowed_origins: Vec<String>,
+    pub ice_servers: Vec<IceServer>,
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: SqlitePool,
     pub accounts: Arc<Accounts>,
     pub sigs: Arc<SigIssuer>,
+    pub signaling: Arc<Signaling>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1,0 +1,13 @@
+//! Signaling: the `/ws` WebSocket that carries invitations, call state and WebRTC negotiation.
+//!
+//! - [`switchboard`]: the pure state machine of users, invitations and rooms.
+//! - [`hub`]: the switchboard behind a lock, its outputs routed to each connection's outbox.
+//! - [`limits`]: per-connection message rate.
+//! - [`ws`]: the WebSocket edge: login, framing, limits, and the timer that drives timeouts.
+//! - [`groups`]: named sets of users stored in the database, for `groupCall` with a `groupID`.
+
+pub mod groups;
+pub mod hub;
+pub mod limits;
+pub mod switchboard;
+pub mod ws;

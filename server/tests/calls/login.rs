@@ -1,0 +1,39 @@
+use app::protocol::{CallType, ServerMsg};
+use server::signaling::switchboard::Command;
+
+use crate::harness::*;
+
+#[test]
+fn second_login_kicks_the_first_and_leaves_its_call() {
+    let mut w = World::online(&["alice", "bob"]);
+    let (invite_id, room_id) = w.call("alice", &["bob"], CallType::Video, 0);
+    w.take("bob");
+    w.accept("bob", &invite_id);
+    w.take("alice");
+    w.take("bob");
+
+    let old = w.conn("alice");
+    let new = w.login("alice");
+    assert_ne!(old, new);
+    assert_eq!(w.take_conn(old), [ServerMsg::KickedOut {}]);
+    assert!(w.closed.contains(&old));
+    assert_eq!(
+        w.take("bob"),
+        [leave(room_id, "alice"), ServerMsg::CallEnd { room_id }]
+    );
+    w.quiet("alice");
+
+    // The old connection can no longer act as alice.
+    w.command_on(old, Command::Hangup { req: 1 });
+    assert!(w.take_conn(old).is_empty());
+    assert!(w.board.is_online("alice"));
+}
+
+#[test]
+fn late_disconnect_of_a_replaced_connection_changes_nothing() {
+    let mut w = World::online(&["alice"]);
+    let old = w.conn("alice");
+    w.login("alice");
+    w.board.disconnect(w.now, old);
+    assert!(w.board.is_online("alice"));
+}

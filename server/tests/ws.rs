@@ -1,0 +1,314 @@
+//! The signaling WebSocket over real sockets on an ephemeral port.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{config, serve, TempDb, APP, KEY};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use server::usersig::{mint, SecretKey};
+use tokio::net::TcpStream;
+use tokio_tungstenite::{
+    connect_async,
+    tungstenite::{client::IntoClientRequest, Message},
+    MaybeTlsStream, WebSocketStream,
+};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+fn sig(user: &str, now_offset: i64, expire: i64) -> String {
+    let now = server::db::unix_now() + now_offset;
+    mint(&SecretKey::new(KEY.into()), APP, user, now, expire, None)
+}
+
+async fn connect(addr: std::net::SocketAddr) -> Ws {
+    let (ws, _) = connect_async(format!("ws://{addr}/ws"))
+        .await
+        .expect("connect");
+    ws
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into()))
+        .await
+        .expect("send");
+}
+
+/// The next JSON frame, skipping pings.
+async fn recv(ws: &mut Ws) -> Value {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("a frame within 5 s")
+            .expect("open")
+            .expect("frame");
+        match frame {
+            Message::Text(t) => return serde_json::from_str(t.as_str()).expect("json"),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+async fn login(addr: std::net::SocketAddr, user: &str) -> Ws {
+    let mut ws = connect(addr).await;
+    send(
+        &mut ws,
+        json!({"type": "login", "userID": user, "userSig": sig(user, 0, 3600)}),
+    )
+    .await;
+    let v = recv(&mut ws).await;
+    assert_eq!(v["type"], "loggedIn", "{v}");
+    assert_eq!(v["userID"], user);
+    assert_eq!(v["iceServers"], json!([]));
+    ws
+}
+
+/// The connection is closed by the server.
+async fn closed(ws: &mut Ws) {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("close within 5 s")
+        {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn login_with_good_forged_and_expired_sigs() {
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    login(addr, "alice").await;
+
+    let forged = mint(
+        &SecretKey::new("wrong key".into()),
+        APP,
+        "bob",
+        server::db::unix_now(),
+        3600,
+        None,
+    );
+    let expired = sig("bob", -7200, 3600);
+    let others = sig("carol", 0, 3600);
+    for bad in [forged, expired, others] {
+        let mut ws = connect(addr).await;
+        send(
+            &mut ws,
+            json!({"type": "login", "userID": "bob", "userSig": bad}),
+        )
+        .await;
+        let v = recv(&mut ws).await;
+        assert_eq!(v["type"], "error");
+        assert_eq!(v["code"], app::protocol::code::BAD_USERSIG);
+        closed(&mut ws).await;
+    }
+}
+
+#[tokio::test]
+async fn nothing_is_accepted_before_login() {
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    let mut ws = connect(addr).await;
+    send(&mut ws, json!({"type": "hangup", "req": 1})).await;
+    assert_eq!(
+        recv(&mut ws).await["code"],
+        app::protocol::code::NOT_LOGGED_IN
+    );
+    // The connection stays open for a login.
+    send(
+        &mut ws,
+        json!({"type": "login", "userID": "alice", "userSig": sig("alice", 0, 60)}),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await["type"], "loggedIn");
+}
+
+#[tokio::test]
+async fn bad_frames_get_errors_and_the_connection_survives() {
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    let mut ws = login(addr, "alice").await;
+    use app::protocol::code;
+
+    ws.send(Message::Text("{not json".into())).await.unwrap();
+    assert_eq!(recv(&mut ws).await["code"], code::MALFORMED);
+    send(&mut ws, json!({"type": "teleport", "req": 7})).await;
+    let v = recv(&mut ws).await;
+    assert_eq!(
+        (v["code"].as_u64(), v["req"].as_u64()),
+        (Some(code::UNKNOWN_TYPE.into()), Some(7))
+    );
+    send(
+        &mut ws,
+        json!({"type": "call", "req": 8, "userIDList": ["bob"], "callType": 9}),
+    )
+    .await;
+    let v = recv(&mut ws).await;
+    assert_eq!(
+        (v["code"].as_u64(), v["req"].as_u64()),
+        (Some(code::INVALID_ARGUMENT.into()), Some(8))
+    );
+    let huge = json!({"type": "media", "audio": true, "video": true, "pad": "x".repeat(70 * 1024)});
+    send(&mut ws, huge).await;
+    assert_eq!(recv(&mut ws).await["code"], code::FRAME_TOO_LARGE);
+    ws.send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .unwrap();
+    assert_eq!(recv(&mut ws).await["code"], code::MALFORMED);
+
+    // Still alive and logged in.
+    send(&mut ws, json!({"type": "hangup", "req": 9})).await;
+    let v = recv(&mut ws).await;
+    assert_eq!(
+        (v["code"].as_u64(), v["req"].as_u64()),
+        (Some(code::NOT_IN_CALL.into()), Some(9))
+    );
+}
+
+#[tokio::test]
+async fn invite_accept_and_hangup_between_two_clients() {
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    let mut alice = login(addr, "alice").await;
+    let mut bob = login(addr, "bob").await;
+
+    send(
+        &mut alice,
+        json!({"type": "call", "req": 1, "userIDList": ["bob"], "callType": 2, "timeout": 30}),
+    )
+    .await;
+    let reply = recv(&mut alice).await;
+    assert_eq!(reply["type"], "result");
+    let invite_id = reply["inviteID"].as_str().unwrap().to_string();
+    let room_id = reply["roomID"].as_u64().unwrap();
+
+    let invited = recv(&mut bob).await;
+    assert_eq!(invited["type"], "invited");
+    assert_eq!(invited["sponsor"], "alice");
+    assert_eq!(invited["inviteID"], invite_id);
+    assert_eq!(
+        invited["inviteData"],
+        json!({"version": 4, "callType": 2, "roomID": room_id})
+    );
+
+    send(
+        &mut bob,
+        json!({"type": "accept", "req": 1, "inviteID": invite_id}),
+    )
+    .await;
+    assert_eq!(recv(&mut bob).await["type"], "result");
+    assert_eq!(
+        recv(&mut bob).await,
+        json!({"type": "userEnter", "roomID": room_id, "userID": "alice"})
+    );
+    assert_eq!(
+        recv(&mut alice).await,
+        json!({"type": "userEnter", "roomID": room_id, "userID": "bob"})
+    );
+    recv(&mut bob).await; // alice's media state
+    recv(&mut alice).await; // bob's
+
+    send(
+        &mut alice,
+        json!({"type": "signal", "userID": "bob", "data": {"kind": "offer", "sdp": "v=0"}}),
+    )
+    .await;
+    assert_eq!(
+        recv(&mut bob).await,
+        json!({"type": "signal", "userID": "alice", "data": {"kind": "offer", "sdp": "v=0"}})
+    );
+
+    send(&mut bob, json!({"type": "hangup", "req": 2})).await;
+    assert_eq!(recv(&mut bob).await["type"], "result");
+    assert_eq!(
+        recv(&mut alice).await,
+        json!({"type": "userLeave", "roomID": room_id, "userID": "bob"})
+    );
+    assert_eq!(
+        recv(&mut alice).await,
+        json!({"type": "callEnd", "roomID": room_id})
+    );
+}
+
+#[tokio::test]
+async fn ringing_times_out_on_the_server() {
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    let mut alice = login(addr, "alice").await;
+    let mut bob = login(addr, "bob").await;
+    send(
+        &mut alice,
+        json!({"type": "call", "req": 1, "userIDList": ["bob"], "callType": 1, "timeout": 1}),
+    )
+    .await;
+    recv(&mut alice).await;
+    recv(&mut bob).await;
+    assert_eq!(recv(&mut bob).await["type"], "callingTimeout");
+    assert_eq!(recv(&mut alice).await["type"], "noResp");
+    assert_eq!(recv(&mut alice).await["type"], "callEnd");
+}
+
+#[tokio::test]
+async fn second_login_kicks_the_first() {
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    let mut first = login(addr, "alice").await;
+    let _second = login(addr, "alice").await;
+    assert_eq!(recv(&mut first).await, json!({"type": "kickedOut"}));
+    closed(&mut first).await;
+}
+
+#[tokio::test]
+async fn groups_are_created_listed_and_called() {
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    let mut alice = login(addr, "alice").await;
+    let mut bob = login(addr, "bob").await;
+    let mut eve = login(addr, "eve").await;
+
+    send(
+        &mut alice,
+        json!({"type": "createGroup", "req": 1, "name": "Team", "userIDList": ["bob"]}),
+    )
+    .await;
+    let group_id = recv(&mut alice).await["groupID"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    send(&mut bob, json!({"type": "listGroups", "req": 2})).await;
+    assert_eq!(
+        recv(&mut bob).await["groups"],
+        json!([{"groupID": group_id, "name": "Team", "userIDList": ["alice", "bob"]}])
+    );
+    send(&mut eve, json!({"type": "listGroups", "req": 3})).await;
+    assert_eq!(recv(&mut eve).await["groups"], json!([]));
+    send(&mut eve, json!({"type": "call", "req": 4, "userIDList": ["bob"], "callType": 1, "groupID": group_id})).await;
+    assert_eq!(
+        recv(&mut eve).await["code"],
+        app::protocol::code::NOT_GROUP_MEMBER
+    );
+
+    send(&mut alice, json!({"type": "call", "req": 5, "userIDList": ["bob"], "callType": 1, "groupID": group_id})).await;
+    assert_eq!(recv(&mut alice).await["type"], "result");
+    let invited = recv(&mut bob).await;
+    assert_eq!(invited["isFromGroup"], true);
+    assert_eq!(invited["groupID"], group_id);
+}
+
+#[tokio::test]
+async fn foreign_origins_are_refused() {
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
+    req.headers_mut()
+        .insert("Origin", "https://evil.example".parse().unwrap());
+    assert!(connect_async(req).await.is_err());
+    let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
+    req.headers_mut()
+        .insert("Origin", format!("http://{addr}").parse().unwrap());
+    assert!(connect_async(req).await.is_ok());
+}
