@@ -37,9 +37,11 @@ test: tools test-tools build-debug cargo-test e2e
 build:
 	cargo leptos build --release
 
-# Tests use the debug build: one profile per run, so no crate is compiled twice.
+# Tests use debug builds, one profile per run. cargo-leptos builds only the Wasm and assets;
+# the server binary comes from `cargo test`, whose dev-dependencies unify features differently:
+# building it in both would compile the server's dependencies twice.
 build-debug:
-	cargo leptos build
+	cargo leptos build --frontend-only
 
 cargo-test:
 	cargo test -p app -p server
