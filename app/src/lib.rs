@@ -4,10 +4,12 @@
 //! - [`api`]: the data the pages load, as server functions; their server half goes through
 //!   [`backend::Backend`], which the `server` crate implements, so that databases and password
 //!   hashing never reach the Wasm bundle.
+//! - [`calling`]: the calling engine behind the UI and the `TRTCCalling` JavaScript API.
 //! - [`pages`]: the routes: sign-up, sign-in and the contact list.
 //! - [`protocol`]: the signaling messages between browser and server.
 
 pub mod api;
+pub mod calling;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod pages;
