@@ -9,9 +9,9 @@
 //! - [`protocol`]: the signaling messages between browser and server.
 
 pub mod api;
-pub mod calling;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod calling;
 pub mod pages;
 pub mod protocol;
 pub mod rules;

@@ -28,18 +28,43 @@ pub enum Event {
         is_from_group: bool,
         invite_data: InviteData,
     },
-    Reject { user_id: String },
-    NoResp { user_id: String, user_ids: Vec<String> },
-    LineBusy { user_id: String },
-    CallingCancel { invite_id: String, sponsor: String },
-    CallingTimeout { invite_id: String },
-    UserEnter { user_id: String },
-    UserLeave { user_id: String },
+    Reject {
+        user_id: String,
+    },
+    NoResp {
+        user_id: String,
+        user_ids: Vec<String>,
+    },
+    LineBusy {
+        user_id: String,
+    },
+    CallingCancel {
+        invite_id: String,
+        sponsor: String,
+    },
+    CallingTimeout {
+        invite_id: String,
+    },
+    UserEnter {
+        user_id: String,
+    },
+    UserLeave {
+        user_id: String,
+    },
     CallEnd,
     KickedOut,
-    UserVideoAvailable { user_id: String, available: bool },
-    UserAudioAvailable { user_id: String, available: bool },
-    Error { code: u32, message: String },
+    UserVideoAvailable {
+        user_id: String,
+        available: bool,
+    },
+    UserAudioAvailable {
+        user_id: String,
+        available: bool,
+    },
+    Error {
+        code: u32,
+        message: String,
+    },
 }
 
 /// The spec's event names, as `TRTCCalling.EVENT` lists them.
@@ -81,14 +106,26 @@ impl Event {
     /// The object handed to JavaScript listeners, with the spec's field names.
     pub fn payload(&self) -> Value {
         match self {
-            Self::Invited { invite_id, sponsor, user_ids, is_from_group, invite_data } => json!({
+            Self::Invited {
+                invite_id,
+                sponsor,
+                user_ids,
+                is_from_group,
+                invite_data,
+            } => json!({
                 "inviteID": invite_id, "sponsor": sponsor, "userIDList": user_ids,
                 "isFromGroup": is_from_group, "inviteData": invite_data,
             }),
             Self::Reject { user_id } | Self::LineBusy { user_id } => json!({ "userID": user_id }),
-            Self::UserEnter { user_id } | Self::UserLeave { user_id } => json!({ "userID": user_id }),
-            Self::NoResp { user_id, user_ids } => json!({ "userID": user_id, "userIDList": user_ids }),
-            Self::CallingCancel { invite_id, sponsor } => json!({ "inviteID": invite_id, "sponsor": sponsor }),
+            Self::UserEnter { user_id } | Self::UserLeave { user_id } => {
+                json!({ "userID": user_id })
+            }
+            Self::NoResp { user_id, user_ids } => {
+                json!({ "userID": user_id, "userIDList": user_ids })
+            }
+            Self::CallingCancel { invite_id, sponsor } => {
+                json!({ "inviteID": invite_id, "sponsor": sponsor })
+            }
             Self::CallingTimeout { invite_id } => json!({ "inviteID": invite_id }),
             Self::CallEnd | Self::KickedOut => json!({}),
             Self::UserVideoAvailable { user_id, available } => {
@@ -127,18 +164,33 @@ mod tests {
     fn listener_names_map_to_the_spec() {
         assert_eq!(canonical_event_name("INVITED"), Some("INVITED"));
         assert_eq!(canonical_event_name("onInvited"), Some("INVITED"));
-        assert_eq!(canonical_event_name("onUserVideoAvailable"), Some("USER_VIDEO_AVAILABLE"));
+        assert_eq!(
+            canonical_event_name("onUserVideoAvailable"),
+            Some("USER_VIDEO_AVAILABLE")
+        );
         assert_eq!(canonical_event_name("onNoResp"), Some("NO_RESP"));
-        assert_eq!(canonical_event_name("onCallingCancel"), Some("CALLING_CANCEL"));
+        assert_eq!(
+            canonical_event_name("onCallingCancel"),
+            Some("CALLING_CANCEL")
+        );
         assert_eq!(canonical_event_name("onError"), Some("ERROR"));
         assert_eq!(canonical_event_name("onSomethingElse"), None);
     }
 
     #[test]
     fn payloads_use_spec_field_names() {
-        let e = Event::UserVideoAvailable { user_id: "bob".into(), available: false };
-        assert_eq!(e.payload(), json!({"userID": "bob", "isVideoAvailable": false}));
-        let e = Event::NoResp { user_id: "bob".into(), user_ids: vec!["bob".into()] };
+        let e = Event::UserVideoAvailable {
+            user_id: "bob".into(),
+            available: false,
+        };
+        assert_eq!(
+            e.payload(),
+            json!({"userID": "bob", "isVideoAvailable": false})
+        );
+        let e = Event::NoResp {
+            user_id: "bob".into(),
+            user_ids: vec!["bob".into()],
+        };
         assert_eq!(e.payload(), json!({"userID": "bob", "userIDList": ["bob"]}));
     }
 }

@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::events::{code as ecode, Event};
-use crate::protocol::{code, CallType, ClientMsg, IceServer, InviteData, Outcome, ServerMsg, SignalData};
+use crate::protocol::{
+    code, CallType, ClientMsg, IceServer, InviteData, Outcome, ServerMsg, SignalData,
+};
 
 /// Identifies an API call waiting for its answer.
 pub type Token = u64;
@@ -18,19 +20,38 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(code: u32, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Request {
-    Login { user_id: String, user_sig: String },
-    Call { user_ids: Vec<String>, call_type: CallType, timeout: u32, group_id: Option<String> },
-    Accept { invite_id: String },
-    Reject { invite_id: String, is_busy: bool },
+    Login {
+        user_id: String,
+        user_sig: String,
+    },
+    Call {
+        user_ids: Vec<String>,
+        call_type: CallType,
+        timeout: u32,
+        group_id: Option<String>,
+    },
+    Accept {
+        invite_id: String,
+    },
+    Reject {
+        invite_id: String,
+        is_busy: bool,
+    },
     Hangup,
     SwitchType(CallType),
-    CreateGroup { name: String, user_ids: Vec<String> },
+    CreateGroup {
+        name: String,
+        user_ids: Vec<String>,
+    },
     ListGroups,
 }
 
@@ -38,12 +59,23 @@ pub enum Request {
 pub enum Effect {
     Send(ClientMsg),
     Emit(Event),
-    Complete { token: Token, result: Result<Outcome, Failure> },
+    Complete {
+        token: Token,
+        result: Result<Outcome, Failure>,
+    },
     /// Open a peer connection to a member of the call; `offer` says whether this side offers.
-    Connect { user: String, offer: bool },
-    Disconnect { user: String },
+    Connect {
+        user: String,
+        offer: bool,
+    },
+    Disconnect {
+        user: String,
+    },
     /// Negotiation from a member, for its peer connection.
-    Signal { from: String, data: SignalData },
+    Signal {
+        from: String,
+        data: SignalData,
+    },
     /// Capture what this call type needs: start or stop the camera.
     UseCallType(CallType),
     /// The call is over: release the devices, close every peer connection.
@@ -57,8 +89,14 @@ pub enum Effect {
 pub enum Phase {
     Idle,
     /// Our invitation is ringing and nobody has answered yet.
-    Calling { room_id: u64, call_type: CallType },
-    InCall { room_id: u64, call_type: CallType },
+    Calling {
+        room_id: u64,
+        call_type: CallType,
+    },
+    InCall {
+        room_id: u64,
+        call_type: CallType,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -139,17 +177,24 @@ impl Machine {
     /// An API call. Its answer comes later as [`Effect::Complete`] with the same token.
     pub fn request(&mut self, token: Token, request: Request) {
         if let Err(f) = self.try_request(token, request) {
-            self.out.push_back(Effect::Complete { token, result: Err(f) });
+            self.out.push_back(Effect::Complete {
+                token,
+                result: Err(f),
+            });
         }
     }
 
     fn try_request(&mut self, token: Token, request: Request) -> Result<(), Failure> {
         if let Request::Login { user_id, user_sig } = request {
             if self.user.is_some() || self.login.is_some() {
-                return Err(Failure::new(code::ALREADY_LOGGED_IN, "already logged in; call logout() first"));
+                return Err(Failure::new(
+                    code::ALREADY_LOGGED_IN,
+                    "already logged in; call logout() first",
+                ));
             }
             self.login = Some(token);
-            self.out.push_back(Effect::Send(ClientMsg::Login { user_id, user_sig }));
+            self.out
+                .push_back(Effect::Send(ClientMsg::Login { user_id, user_sig }));
             return Ok(());
         }
         if self.user.is_none() {
@@ -158,28 +203,64 @@ impl Machine {
         let req = self.next_req();
         let (msg, pending) = match request {
             Request::Login { .. } => unreachable!("handled above"),
-            Request::Call { user_ids, call_type, timeout, group_id } => {
+            Request::Call {
+                user_ids,
+                call_type,
+                timeout,
+                group_id,
+            } => {
                 if user_ids.is_empty() {
                     return Err(Failure::new(code::INVALID_ARGUMENT, "nobody to call"));
                 }
-                (ClientMsg::Call { req, user_ids, call_type, timeout, group_id }, Pending::Call(call_type))
+                (
+                    ClientMsg::Call {
+                        req,
+                        user_ids,
+                        call_type,
+                        timeout,
+                        group_id,
+                    },
+                    Pending::Call(call_type),
+                )
             }
             Request::Accept { invite_id } => {
                 if !self.ringing.contains_key(&invite_id) {
-                    return Err(Failure::new(code::INVITE_GONE, "that invitation is not ringing"));
+                    return Err(Failure::new(
+                        code::INVITE_GONE,
+                        "that invitation is not ringing",
+                    ));
                 }
-                (ClientMsg::Accept { req, invite_id: invite_id.clone() }, Pending::Accept(invite_id))
+                (
+                    ClientMsg::Accept {
+                        req,
+                        invite_id: invite_id.clone(),
+                    },
+                    Pending::Accept(invite_id),
+                )
             }
             Request::Reject { invite_id, is_busy } => {
                 if !self.ringing.contains_key(&invite_id) {
-                    return Err(Failure::new(code::INVITE_GONE, "that invitation is not ringing"));
+                    return Err(Failure::new(
+                        code::INVITE_GONE,
+                        "that invitation is not ringing",
+                    ));
                 }
-                (ClientMsg::Reject { req, invite_id: invite_id.clone(), is_busy }, Pending::Reject(invite_id))
+                (
+                    ClientMsg::Reject {
+                        req,
+                        invite_id: invite_id.clone(),
+                        is_busy,
+                    },
+                    Pending::Reject(invite_id),
+                )
             }
             Request::Hangup => {
                 if self.phase == Phase::Idle && self.ringing.is_empty() {
                     // Nothing to hang up: done.
-                    self.out.push_back(Effect::Complete { token, result: Ok(Outcome::default()) });
+                    self.out.push_back(Effect::Complete {
+                        token,
+                        result: Ok(Outcome::default()),
+                    });
                     return Ok(());
                 }
                 // Release devices at once; the server's answer only confirms.
@@ -190,15 +271,30 @@ impl Machine {
             }
             Request::SwitchType(call_type) => {
                 let failed = switch_failure(call_type);
-                let one_to_one = matches!(self.phase, Phase::InCall { .. }) && self.members.len() == 1;
+                let one_to_one =
+                    matches!(self.phase, Phase::InCall { .. }) && self.members.len() == 1;
                 if !one_to_one {
-                    let f = Failure::new(failed, "only a one-to-one call in progress can switch type");
-                    self.emit(Event::Error { code: f.code, message: f.message.clone() });
+                    let f =
+                        Failure::new(failed, "only a one-to-one call in progress can switch type");
+                    self.emit(Event::Error {
+                        code: f.code,
+                        message: f.message.clone(),
+                    });
                     return Err(f);
                 }
-                (ClientMsg::SwitchType { req, call_type }, Pending::SwitchType(call_type))
+                (
+                    ClientMsg::SwitchType { req, call_type },
+                    Pending::SwitchType(call_type),
+                )
             }
-            Request::CreateGroup { name, user_ids } => (ClientMsg::CreateGroup { req, name, user_ids }, Pending::Other),
+            Request::CreateGroup { name, user_ids } => (
+                ClientMsg::CreateGroup {
+                    req,
+                    name,
+                    user_ids,
+                },
+                Pending::Other,
+            ),
             Request::ListGroups => (ClientMsg::ListGroups { req }, Pending::Other),
         };
         self.pending.insert(req, (token, pending));
@@ -233,7 +329,10 @@ impl Machine {
         }
         self.ringing.clear();
         if was_user {
-            self.emit(Event::Error { code: ecode::CONNECTION, message: reason.to_owned() });
+            self.emit(Event::Error {
+                code: ecode::CONNECTION,
+                message: reason.to_owned(),
+            });
         }
     }
 
@@ -253,7 +352,10 @@ impl Machine {
 
     pub fn on_server(&mut self, msg: ServerMsg) {
         match msg {
-            ServerMsg::LoggedIn { user_id, ice_servers } => {
+            ServerMsg::LoggedIn {
+                user_id,
+                ice_servers,
+            } => {
                 self.user = Some(user_id);
                 self.out.push_back(Effect::IceServers(ice_servers));
                 if let Some(token) = self.login.take() {
@@ -261,18 +363,41 @@ impl Machine {
                 }
             }
             ServerMsg::Result { req, outcome } => self.on_result(req, outcome),
-            ServerMsg::Error { req: Some(req), code, message } => self.on_error(req, code, message),
-            ServerMsg::Error { req: None, code, message } => match self.login.take() {
+            ServerMsg::Error {
+                req: Some(req),
+                code,
+                message,
+            } => self.on_error(req, code, message),
+            ServerMsg::Error {
+                req: None,
+                code,
+                message,
+            } => match self.login.take() {
                 Some(token) => self.complete(token, Err(Failure { code, message })),
                 None => self.emit(Event::Error { code, message }),
             },
-            ServerMsg::Invited { invite_id, sponsor, user_ids, is_from_group, invite_data, .. } => {
+            ServerMsg::Invited {
+                invite_id,
+                sponsor,
+                user_ids,
+                is_from_group,
+                invite_data,
+                ..
+            } => {
                 self.ringing.insert(invite_id.clone(), invite_data.clone());
-                self.emit(Event::Invited { invite_id, sponsor, user_ids, is_from_group, invite_data });
+                self.emit(Event::Invited {
+                    invite_id,
+                    sponsor,
+                    user_ids,
+                    is_from_group,
+                    invite_data,
+                });
             }
             ServerMsg::Reject { user_id, .. } => self.emit(Event::Reject { user_id }),
             ServerMsg::LineBusy { user_id, .. } => self.emit(Event::LineBusy { user_id }),
-            ServerMsg::NoResp { user_id, user_ids, .. } => self.emit(Event::NoResp { user_id, user_ids }),
+            ServerMsg::NoResp {
+                user_id, user_ids, ..
+            } => self.emit(Event::NoResp { user_id, user_ids }),
             ServerMsg::CallingCancel { invite_id, sponsor } => {
                 if self.ringing.remove(&invite_id).is_some() {
                     self.emit(Event::CallingCancel { invite_id, sponsor });
@@ -286,7 +411,9 @@ impl Machine {
             ServerMsg::UserEnter { room_id, user_id } => self.on_enter(room_id, user_id),
             ServerMsg::UserLeave { user_id, .. } => {
                 if self.members.remove(&user_id).is_some() {
-                    self.out.push_back(Effect::Disconnect { user: user_id.clone() });
+                    self.out.push_back(Effect::Disconnect {
+                        user: user_id.clone(),
+                    });
                     self.emit(Event::UserLeave { user_id });
                 }
             }
@@ -305,7 +432,11 @@ impl Machine {
                 self.emit(Event::KickedOut);
                 self.out.push_back(Effect::Closed);
             }
-            ServerMsg::Media { user_id, audio, video } => self.on_media(user_id, audio, video),
+            ServerMsg::Media {
+                user_id,
+                audio,
+                video,
+            } => self.on_media(user_id, audio, video),
             ServerMsg::CallType { call_type, .. } => {
                 if let Phase::InCall { room_id, .. } = self.phase {
                     self.phase = Phase::InCall { room_id, call_type };
@@ -331,8 +462,13 @@ impl Machine {
                 }
             }
             Pending::Accept(invite_id) => {
-                if let (Some(data), Some(room_id)) = (self.ringing.remove(&invite_id), outcome.room_id) {
-                    self.phase = Phase::InCall { room_id, call_type: data.call_type };
+                if let (Some(data), Some(room_id)) =
+                    (self.ringing.remove(&invite_id), outcome.room_id)
+                {
+                    self.phase = Phase::InCall {
+                        room_id,
+                        call_type: data.call_type,
+                    };
                     self.send_media();
                 }
             }
@@ -369,7 +505,10 @@ impl Machine {
             }
             Pending::SwitchType(call_type) => {
                 let f = Failure::new(switch_failure(call_type), message);
-                self.emit(Event::Error { code: f.code, message: f.message.clone() });
+                self.emit(Event::Error {
+                    code: f.code,
+                    message: f.message.clone(),
+                });
                 f
             }
             Pending::Call(_) | Pending::Other => Failure { code, message },
@@ -379,13 +518,21 @@ impl Machine {
 
     fn on_enter(&mut self, room_id: u64, user_id: String) {
         let current = match self.phase {
-            Phase::Calling { room_id: r, call_type } | Phase::InCall { room_id: r, call_type } if r == room_id => {
-                call_type
+            Phase::Calling {
+                room_id: r,
+                call_type,
             }
+            | Phase::InCall {
+                room_id: r,
+                call_type,
+            } if r == room_id => call_type,
             _ => return,
         };
         if matches!(self.phase, Phase::Calling { .. }) {
-            self.phase = Phase::InCall { room_id, call_type: current };
+            self.phase = Phase::InCall {
+                room_id,
+                call_type: current,
+            };
             self.send_media();
         }
         if self.members.contains_key(&user_id) {
@@ -394,7 +541,10 @@ impl Machine {
         self.members.insert(user_id.clone(), MemberMedia::default());
         // One fixed rule for who offers, so both sides never offer at once.
         let offer = self.user.as_deref().is_some_and(|me| me < user_id.as_str());
-        self.out.push_back(Effect::Connect { user: user_id.clone(), offer });
+        self.out.push_back(Effect::Connect {
+            user: user_id.clone(),
+            offer,
+        });
         self.emit(Event::UserEnter { user_id });
     }
 
@@ -406,10 +556,16 @@ impl Machine {
         known.audio = Some(audio);
         known.video = Some(video);
         if before.audio != Some(audio) {
-            self.emit(Event::UserAudioAvailable { user_id: user_id.clone(), available: audio });
+            self.emit(Event::UserAudioAvailable {
+                user_id: user_id.clone(),
+                available: audio,
+            });
         }
         if before.video != Some(video) {
-            self.emit(Event::UserVideoAvailable { user_id, available: video });
+            self.emit(Event::UserVideoAvailable {
+                user_id,
+                available: video,
+            });
         }
     }
 
@@ -423,7 +579,10 @@ impl Machine {
     }
 
     fn send_media(&mut self) {
-        self.out.push_back(Effect::Send(ClientMsg::Media { audio: self.local_audio, video: self.local_video }));
+        self.out.push_back(Effect::Send(ClientMsg::Media {
+            audio: self.local_audio,
+            video: self.local_video,
+        }));
     }
 
     fn emit(&mut self, event: Event) {

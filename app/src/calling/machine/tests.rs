@@ -7,8 +7,17 @@ fn drain(m: &mut Machine) -> Vec<Effect> {
 
 fn logged_in(user: &str) -> Machine {
     let mut m = Machine::new();
-    m.request(1, Request::Login { user_id: user.into(), user_sig: "sig".into() });
-    m.on_server(ServerMsg::LoggedIn { user_id: user.into(), ice_servers: vec![] });
+    m.request(
+        1,
+        Request::Login {
+            user_id: user.into(),
+            user_sig: "sig".into(),
+        },
+    );
+    m.on_server(ServerMsg::LoggedIn {
+        user_id: user.into(),
+        ice_servers: vec![],
+    });
     drain(&mut m);
     m
 }
@@ -17,9 +26,11 @@ fn sent_req(effects: &[Effect]) -> u32 {
     effects
         .iter()
         .find_map(|e| match e {
-            Effect::Send(ClientMsg::Call { req, .. } | ClientMsg::Accept { req, .. } | ClientMsg::Hangup { req }) => {
-                Some(*req)
-            }
+            Effect::Send(
+                ClientMsg::Call { req, .. }
+                | ClientMsg::Accept { req, .. }
+                | ClientMsg::Hangup { req },
+            ) => Some(*req),
             Effect::Send(ClientMsg::SwitchType { req, .. }) => Some(*req),
             _ => None,
         })
@@ -33,13 +44,20 @@ fn invited(m: &mut Machine, invite_id: &str, room_id: u64, call_type: CallType) 
         user_ids: vec!["bob".into()],
         is_from_group: false,
         group_id: None,
-        invite_data: InviteData { version: INVITE_DATA_VERSION, call_type, room_id },
+        invite_data: InviteData {
+            version: INVITE_DATA_VERSION,
+            call_type,
+            room_id,
+        },
         timeout: 30,
     });
 }
 
 fn ok(token: Token) -> Effect {
-    Effect::Complete { token, result: Ok(Outcome::default()) }
+    Effect::Complete {
+        token,
+        result: Ok(Outcome::default()),
+    }
 }
 
 #[test]
@@ -48,19 +66,38 @@ fn requests_before_login_fail_at_once() {
     m.request(7, Request::Hangup);
     assert_eq!(
         drain(&mut m),
-        [Effect::Complete { token: 7, result: Err(Failure::new(code::NOT_LOGGED_IN, "log in first")) }]
+        [Effect::Complete {
+            token: 7,
+            result: Err(Failure::new(code::NOT_LOGGED_IN, "log in first"))
+        }]
     );
 }
 
 #[test]
 fn login_is_answered_by_the_server() {
     let mut m = Machine::new();
-    m.request(1, Request::Login { user_id: "alice".into(), user_sig: "s".into() });
-    assert!(matches!(&drain(&mut m)[..], [Effect::Send(ClientMsg::Login { .. })]));
-    m.on_server(ServerMsg::Error { req: None, code: code::BAD_USERSIG, message: "expired".into() });
+    m.request(
+        1,
+        Request::Login {
+            user_id: "alice".into(),
+            user_sig: "s".into(),
+        },
+    );
+    assert!(matches!(
+        &drain(&mut m)[..],
+        [Effect::Send(ClientMsg::Login { .. })]
+    ));
+    m.on_server(ServerMsg::Error {
+        req: None,
+        code: code::BAD_USERSIG,
+        message: "expired".into(),
+    });
     assert_eq!(
         drain(&mut m),
-        [Effect::Complete { token: 1, result: Err(Failure::new(code::BAD_USERSIG, "expired")) }]
+        [Effect::Complete {
+            token: 1,
+            result: Err(Failure::new(code::BAD_USERSIG, "expired"))
+        }]
     );
     assert_eq!(m.user(), None);
 }
@@ -68,46 +105,130 @@ fn login_is_answered_by_the_server() {
 #[test]
 fn caller_goes_from_calling_to_in_call_and_offers_to_later_ids() {
     let mut m = logged_in("alice");
-    m.request(2, Request::Call { user_ids: vec!["bob".into()], call_type: CallType::Video, timeout: 30, group_id: None });
+    m.request(
+        2,
+        Request::Call {
+            user_ids: vec!["bob".into()],
+            call_type: CallType::Video,
+            timeout: 30,
+            group_id: None,
+        },
+    );
     let req = sent_req(&drain(&mut m));
-    m.on_server(ServerMsg::Result { req, outcome: Outcome { room_id: Some(9), invite_id: Some("i".into()), ..Outcome::default() } });
-    assert!(matches!(drain(&mut m)[..], [Effect::Complete { token: 2, result: Ok(_) }]));
-    assert_eq!(m.phase(), Phase::Calling { room_id: 9, call_type: CallType::Video });
+    m.on_server(ServerMsg::Result {
+        req,
+        outcome: Outcome {
+            room_id: Some(9),
+            invite_id: Some("i".into()),
+            ..Outcome::default()
+        },
+    });
+    assert!(matches!(
+        drain(&mut m)[..],
+        [Effect::Complete {
+            token: 2,
+            result: Ok(_)
+        }]
+    ));
+    assert_eq!(
+        m.phase(),
+        Phase::Calling {
+            room_id: 9,
+            call_type: CallType::Video
+        }
+    );
 
     m.set_local_media(true, true);
-    assert!(drain(&mut m).is_empty(), "no media state before anyone is in the call");
-    m.on_server(ServerMsg::UserEnter { room_id: 9, user_id: "bob".into() });
+    assert!(
+        drain(&mut m).is_empty(),
+        "no media state before anyone is in the call"
+    );
+    m.on_server(ServerMsg::UserEnter {
+        room_id: 9,
+        user_id: "bob".into(),
+    });
     assert_eq!(
         drain(&mut m),
         [
-            Effect::Send(ClientMsg::Media { audio: true, video: true }),
-            Effect::Connect { user: "bob".into(), offer: true },
-            Effect::Emit(Event::UserEnter { user_id: "bob".into() }),
+            Effect::Send(ClientMsg::Media {
+                audio: true,
+                video: true
+            }),
+            Effect::Connect {
+                user: "bob".into(),
+                offer: true
+            },
+            Effect::Emit(Event::UserEnter {
+                user_id: "bob".into()
+            }),
         ]
     );
-    assert_eq!(m.phase(), Phase::InCall { room_id: 9, call_type: CallType::Video });
+    assert_eq!(
+        m.phase(),
+        Phase::InCall {
+            room_id: 9,
+            call_type: CallType::Video
+        }
+    );
 }
 
 #[test]
 fn callee_accepts_and_answers_earlier_ids() {
     let mut m = logged_in("bob");
     invited(&mut m, "i1", 9, CallType::Audio);
-    assert!(matches!(&drain(&mut m)[..], [Effect::Emit(Event::Invited { .. })]));
-    m.request(3, Request::Accept { invite_id: "i1".into() });
+    assert!(matches!(
+        &drain(&mut m)[..],
+        [Effect::Emit(Event::Invited { .. })]
+    ));
+    m.request(
+        3,
+        Request::Accept {
+            invite_id: "i1".into(),
+        },
+    );
     let req = sent_req(&drain(&mut m));
-    m.on_server(ServerMsg::Result { req, outcome: Outcome { room_id: Some(9), ..Outcome::default() } });
-    m.on_server(ServerMsg::UserEnter { room_id: 9, user_id: "alice".into() });
-    m.on_server(ServerMsg::Media { user_id: "alice".into(), audio: true, video: false });
+    m.on_server(ServerMsg::Result {
+        req,
+        outcome: Outcome {
+            room_id: Some(9),
+            ..Outcome::default()
+        },
+    });
+    m.on_server(ServerMsg::UserEnter {
+        room_id: 9,
+        user_id: "alice".into(),
+    });
+    m.on_server(ServerMsg::Media {
+        user_id: "alice".into(),
+        audio: true,
+        video: false,
+    });
     let effects = drain(&mut m);
-    assert!(effects.contains(&Effect::Connect { user: "alice".into(), offer: false }));
-    assert!(effects.contains(&Effect::Emit(Event::UserAudioAvailable { user_id: "alice".into(), available: true })));
-    assert!(effects.contains(&Effect::Emit(Event::UserVideoAvailable { user_id: "alice".into(), available: false })));
+    assert!(effects.contains(&Effect::Connect {
+        user: "alice".into(),
+        offer: false
+    }));
+    assert!(effects.contains(&Effect::Emit(Event::UserAudioAvailable {
+        user_id: "alice".into(),
+        available: true
+    })));
+    assert!(effects.contains(&Effect::Emit(Event::UserVideoAvailable {
+        user_id: "alice".into(),
+        available: false
+    })));
 
     // Only changes are reported after the first state.
-    m.on_server(ServerMsg::Media { user_id: "alice".into(), audio: false, video: false });
+    m.on_server(ServerMsg::Media {
+        user_id: "alice".into(),
+        audio: false,
+        video: false,
+    });
     assert_eq!(
         drain(&mut m),
-        [Effect::Emit(Event::UserAudioAvailable { user_id: "alice".into(), available: false })]
+        [Effect::Emit(Event::UserAudioAvailable {
+            user_id: "alice".into(),
+            available: false
+        })]
     );
 }
 
@@ -115,22 +236,53 @@ fn callee_accepts_and_answers_earlier_ids() {
 fn accepting_a_gone_invitation_fails_without_asking() {
     let mut m = logged_in("bob");
     invited(&mut m, "i1", 9, CallType::Audio);
-    m.on_server(ServerMsg::CallingCancel { invite_id: "i1".into(), sponsor: "alice".into() });
+    m.on_server(ServerMsg::CallingCancel {
+        invite_id: "i1".into(),
+        sponsor: "alice".into(),
+    });
     drain(&mut m);
-    m.request(4, Request::Accept { invite_id: "i1".into() });
+    m.request(
+        4,
+        Request::Accept {
+            invite_id: "i1".into(),
+        },
+    );
     assert!(matches!(
         &drain(&mut m)[..],
-        [Effect::Complete { token: 4, result: Err(Failure { code: code::INVITE_GONE, .. }) }]
+        [Effect::Complete {
+            token: 4,
+            result: Err(Failure {
+                code: code::INVITE_GONE,
+                ..
+            })
+        }]
     ));
 }
 
 #[test]
 fn hangup_releases_devices_at_once() {
     let mut m = logged_in("alice");
-    m.request(2, Request::Call { user_ids: vec!["bob".into()], call_type: CallType::Audio, timeout: 0, group_id: None });
+    m.request(
+        2,
+        Request::Call {
+            user_ids: vec!["bob".into()],
+            call_type: CallType::Audio,
+            timeout: 0,
+            group_id: None,
+        },
+    );
     let req = sent_req(&drain(&mut m));
-    m.on_server(ServerMsg::Result { req, outcome: Outcome { room_id: Some(9), ..Outcome::default() } });
-    m.on_server(ServerMsg::UserEnter { room_id: 9, user_id: "bob".into() });
+    m.on_server(ServerMsg::Result {
+        req,
+        outcome: Outcome {
+            room_id: Some(9),
+            ..Outcome::default()
+        },
+    });
+    m.on_server(ServerMsg::UserEnter {
+        room_id: 9,
+        user_id: "bob".into(),
+    });
     drain(&mut m);
     m.request(5, Request::Hangup);
     let effects = drain(&mut m);
@@ -138,7 +290,10 @@ fn hangup_releases_devices_at_once() {
     assert_eq!(effects[1], Effect::EndCall);
     assert_eq!(m.phase(), Phase::Idle);
     let req = sent_req(&effects);
-    m.on_server(ServerMsg::Result { req, outcome: Outcome::default() });
+    m.on_server(ServerMsg::Result {
+        req,
+        outcome: Outcome::default(),
+    });
     assert_eq!(drain(&mut m), [ok(5)]);
     // The server's USER_LEAVE/CALL_END for a call we already left change nothing.
     m.on_server(ServerMsg::CallEnd { room_id: 9 });
@@ -148,18 +303,40 @@ fn hangup_releases_devices_at_once() {
 #[test]
 fn remote_hangup_ends_the_call() {
     let mut m = logged_in("alice");
-    m.request(2, Request::Call { user_ids: vec!["bob".into()], call_type: CallType::Audio, timeout: 0, group_id: None });
+    m.request(
+        2,
+        Request::Call {
+            user_ids: vec!["bob".into()],
+            call_type: CallType::Audio,
+            timeout: 0,
+            group_id: None,
+        },
+    );
     let req = sent_req(&drain(&mut m));
-    m.on_server(ServerMsg::Result { req, outcome: Outcome { room_id: Some(9), ..Outcome::default() } });
-    m.on_server(ServerMsg::UserEnter { room_id: 9, user_id: "bob".into() });
+    m.on_server(ServerMsg::Result {
+        req,
+        outcome: Outcome {
+            room_id: Some(9),
+            ..Outcome::default()
+        },
+    });
+    m.on_server(ServerMsg::UserEnter {
+        room_id: 9,
+        user_id: "bob".into(),
+    });
     drain(&mut m);
-    m.on_server(ServerMsg::UserLeave { room_id: 9, user_id: "bob".into() });
+    m.on_server(ServerMsg::UserLeave {
+        room_id: 9,
+        user_id: "bob".into(),
+    });
     m.on_server(ServerMsg::CallEnd { room_id: 9 });
     assert_eq!(
         drain(&mut m),
         [
             Effect::Disconnect { user: "bob".into() },
-            Effect::Emit(Event::UserLeave { user_id: "bob".into() }),
+            Effect::Emit(Event::UserLeave {
+                user_id: "bob".into()
+            }),
             Effect::EndCall,
             Effect::Emit(Event::CallEnd),
         ]
@@ -171,8 +348,17 @@ fn switching_type_outside_a_one_to_one_call_is_error_60001() {
     let mut m = logged_in("alice");
     m.request(6, Request::SwitchType(CallType::Audio));
     let effects = drain(&mut m);
-    assert!(matches!(&effects[0], Effect::Emit(Event::Error { code: 60001, .. })));
-    assert!(matches!(&effects[1], Effect::Complete { token: 6, result: Err(Failure { code: 60001, .. }) }));
+    assert!(matches!(
+        &effects[0],
+        Effect::Emit(Event::Error { code: 60001, .. })
+    ));
+    assert!(matches!(
+        &effects[1],
+        Effect::Complete {
+            token: 6,
+            result: Err(Failure { code: 60001, .. })
+        }
+    ));
 }
 
 #[test]
@@ -181,26 +367,69 @@ fn kicked_out_ends_everything() {
     invited(&mut m, "i1", 9, CallType::Audio);
     drain(&mut m);
     m.on_server(ServerMsg::KickedOut {});
-    assert_eq!(drain(&mut m), [Effect::Emit(Event::KickedOut), Effect::Closed]);
+    assert_eq!(
+        drain(&mut m),
+        [Effect::Emit(Event::KickedOut), Effect::Closed]
+    );
     assert_eq!(m.user(), None);
-    m.request(8, Request::Accept { invite_id: "i1".into() });
-    assert!(matches!(&drain(&mut m)[..], [Effect::Complete { result: Err(Failure { code: code::NOT_LOGGED_IN, .. }), .. }]));
+    m.request(
+        8,
+        Request::Accept {
+            invite_id: "i1".into(),
+        },
+    );
+    assert!(matches!(
+        &drain(&mut m)[..],
+        [Effect::Complete {
+            result: Err(Failure {
+                code: code::NOT_LOGGED_IN,
+                ..
+            }),
+            ..
+        }]
+    ));
 }
 
 #[test]
 fn lost_connection_fails_what_was_waiting() {
     let mut m = logged_in("alice");
-    m.request(2, Request::Call { user_ids: vec!["bob".into()], call_type: CallType::Audio, timeout: 0, group_id: None });
+    m.request(
+        2,
+        Request::Call {
+            user_ids: vec!["bob".into()],
+            call_type: CallType::Audio,
+            timeout: 0,
+            group_id: None,
+        },
+    );
     drain(&mut m);
     m.disconnected("connection lost");
     let effects = drain(&mut m);
-    assert!(matches!(&effects[0], Effect::Complete { token: 2, result: Err(Failure { code: ecode::CONNECTION, .. }) }));
-    assert!(matches!(effects.last(), Some(Effect::Emit(Event::Error { code: ecode::CONNECTION, .. }))));
+    assert!(matches!(
+        &effects[0],
+        Effect::Complete {
+            token: 2,
+            result: Err(Failure {
+                code: ecode::CONNECTION,
+                ..
+            })
+        }
+    ));
+    assert!(matches!(
+        effects.last(),
+        Some(Effect::Emit(Event::Error {
+            code: ecode::CONNECTION,
+            ..
+        }))
+    ));
 }
 
 #[test]
 fn signals_from_strangers_are_ignored() {
     let mut m = logged_in("alice");
-    m.on_server(ServerMsg::Signal { from: "eve".into(), data: SignalData(serde_json::json!({})) });
+    m.on_server(ServerMsg::Signal {
+        from: "eve".into(),
+        data: SignalData(serde_json::json!({})),
+    });
     assert!(drain(&mut m).is_empty());
 }

@@ -1,0 +1,199 @@
+//! The local microphone and camera.
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DomException, MediaStream, MediaStreamConstraints, MediaStreamTrack};
+
+use super::super::{events::code as ecode, machine::Failure};
+
+/// Capture size, as `setVideoQuality` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    P480,
+    P720,
+    P1080,
+}
+
+impl Profile {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "480p" => Some(Self::P480),
+            "720p" => Some(Self::P720),
+            "1080p" => Some(Self::P1080),
+            _ => None,
+        }
+    }
+
+    pub fn size(self) -> (u32, u32) {
+        match self {
+            Self::P480 => (640, 480),
+            Self::P720 => (1280, 720),
+            Self::P1080 => (1920, 1080),
+        }
+    }
+}
+
+/// What is being captured, and the stream local previews show.
+pub struct LocalMedia {
+    pub profile: Profile,
+    mic: Option<MediaStreamTrack>,
+    camera: Option<MediaStreamTrack>,
+    mic_muted: bool,
+    /// Holds the current tracks; previews keep pointing at it as tracks come and go.
+    pub preview: MediaStream,
+}
+
+impl LocalMedia {
+    pub fn new() -> Self {
+        Self {
+            profile: Profile::P480,
+            mic: None,
+            camera: None,
+            mic_muted: false,
+            preview: MediaStream::new().expect("MediaStream is available"),
+        }
+    }
+
+    pub fn has_mic(&self) -> bool {
+        self.mic.is_some()
+    }
+
+    pub fn has_camera(&self) -> bool {
+        self.camera.is_some()
+    }
+
+    pub fn audio_on(&self) -> bool {
+        self.mic.is_some() && !self.mic_muted
+    }
+
+    pub fn video_on(&self) -> bool {
+        self.camera.is_some()
+    }
+
+    pub fn track(&self, kind: &str) -> Option<&MediaStreamTrack> {
+        match kind {
+            "audio" => self.mic.as_ref(),
+            "video" => self.camera.as_ref(),
+            _ => None,
+        }
+    }
+
+    pub fn set_mic(&mut self, track: Option<MediaStreamTrack>) {
+        if let Some(t) = &track {
+            t.set_enabled(!self.mic_muted);
+        }
+        let old = std::mem::replace(&mut self.mic, track);
+        self.swap_preview(old, self.mic.clone());
+    }
+
+    /// Replaces the camera track; the old one is stopped so the device light goes off.
+    pub fn set_camera(&mut self, track: Option<MediaStreamTrack>) {
+        let old = std::mem::replace(&mut self.camera, track);
+        self.swap_preview(old, self.camera.clone());
+    }
+
+    pub fn set_mic_muted(&mut self, muted: bool) {
+        self.mic_muted = muted;
+        if let Some(t) = &self.mic {
+            t.set_enabled(!muted);
+        }
+    }
+
+    /// Stops every device; mute and quality settings stay for the next call.
+    pub fn release(&mut self) {
+        self.set_mic(None);
+        self.set_camera(None);
+    }
+
+    fn swap_preview(&self, old: Option<MediaStreamTrack>, new: Option<MediaStreamTrack>) {
+        if let Some(old) = old {
+            old.stop();
+            self.preview.remove_track(&old);
+        }
+        if let Some(new) = new {
+            self.preview.add_track(&new);
+        }
+    }
+}
+
+fn video_constraints(profile: Profile) -> JsValue {
+    let (w, h) = profile.size();
+    let ideal = |v: u32| {
+        let o = Object::new();
+        let _ = Reflect::set(&o, &"ideal".into(), &v.into());
+        o
+    };
+    let c = Object::new();
+    let _ = Reflect::set(&c, &"width".into(), &ideal(w));
+    let _ = Reflect::set(&c, &"height".into(), &ideal(h));
+    c.into()
+}
+
+async fn get_user_media(audio: bool, video: Option<Profile>) -> Result<MediaStream, Failure> {
+    let devices = web_sys::window()
+        .and_then(|w| w.navigator().media_devices().ok())
+        .ok_or_else(|| {
+            Failure::new(
+                ecode::PERMISSION_DENIED,
+                "this page cannot use media devices (is it served over https?)",
+            )
+        })?;
+    let constraints = MediaStreamConstraints::new();
+    constraints.set_audio(&audio.into());
+    match video {
+        Some(p) => constraints.set_video(&video_constraints(p)),
+        None => constraints.set_video(&false.into()),
+    }
+    let promise = devices
+        .get_user_media_with_constraints(&constraints)
+        .map_err(|e| device_error(e, video.is_some()))?;
+    let stream = JsFuture::from(promise)
+        .await
+        .map_err(|e| device_error(e, video.is_some()))?;
+    Ok(stream.unchecked_into())
+}
+
+/// TRTCCalling 1.0's codes: 60003 no microphone, 60004 no camera, 60005 permission denied.
+fn device_error(e: JsValue, wanted_video: bool) -> Failure {
+    let (name, message) = match e.dyn_ref::<DomException>() {
+        Some(d) => (d.name(), d.message()),
+        None => (String::new(), format!("{e:?}")),
+    };
+    let code = match name.as_str() {
+        "NotAllowedError" | "SecurityError" => ecode::PERMISSION_DENIED,
+        _ if wanted_video => ecode::NO_CAMERA,
+        _ => ecode::NO_MICROPHONE,
+    };
+    Failure::new(code, format!("{name}: {message}"))
+}
+
+fn first(tracks: js_sys::Array) -> Option<MediaStreamTrack> {
+    tracks.get(0).dyn_into::<MediaStreamTrack>().ok()
+}
+
+/// The microphone, and the camera when `video`.
+pub async fn capture(
+    video: bool,
+    profile: Profile,
+) -> Result<(Option<MediaStreamTrack>, Option<MediaStreamTrack>), Failure> {
+    let stream = get_user_media(true, video.then_some(profile)).await?;
+    let mic = first(stream.get_audio_tracks());
+    if mic.is_none() {
+        return Err(Failure::new(
+            ecode::NO_MICROPHONE,
+            "no microphone was found",
+        ));
+    }
+    let cam = first(stream.get_video_tracks());
+    if video && cam.is_none() {
+        return Err(Failure::new(ecode::NO_CAMERA, "no camera was found"));
+    }
+    Ok((mic, cam))
+}
+
+pub async fn open_camera(profile: Profile) -> Result<MediaStreamTrack, Failure> {
+    let stream = get_user_media(false, Some(profile)).await?;
+    first(stream.get_video_tracks())
+        .ok_or_else(|| Failure::new(ecode::NO_CAMERA, "no camera was found"))
+}

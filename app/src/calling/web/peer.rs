@@ -1,0 +1,298 @@
+//! One `RTCPeerConnection` to one member of the call.
+//!
+//! Each connection carries one audio and one video transceiver from the start, both
+//! send-and-receive, so muting, the camera and switching between audio and video only replace
+//! tracks and never need a new offer.
+
+use js_sys::{Array, Reflect};
+use serde_json::{json, Value};
+use wasm_bindgen::{prelude::*, JsCast};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    HtmlAudioElement, MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcRtpTransceiver, RtcRtpTransceiverDirection,
+    RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+};
+
+use super::{super::events::code as ecode, super::machine::Failure, Engine};
+
+pub struct Peer {
+    pub pc: RtcPeerConnection,
+    /// What the member sends us; views and the audio element play it.
+    pub remote: MediaStream,
+    audio: HtmlAudioElement,
+    /// Candidates that arrived before the remote description; added once it is set.
+    queued: Vec<RtcIceCandidateInit>,
+    remote_set: bool,
+    _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
+}
+
+fn webrtc(what: &str, e: JsValue) -> Failure {
+    let detail = e
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| format!("{e:?}"));
+    Failure::new(ecode::WEBRTC, format!("{what}: {detail}"))
+}
+
+impl Peer {
+    pub fn new(engine: &Engine, user: &str) -> Result<Self, Failure> {
+        let config = RtcConfiguration::new();
+        let servers = serde_json::to_string(&engine.ice_servers()).unwrap_or_else(|_| "[]".into());
+        config.set_ice_servers(
+            &js_sys::JSON::parse(&servers).unwrap_or_else(|_| Array::new().into()),
+        );
+        let pc = RtcPeerConnection::new_with_configuration(&config)
+            .map_err(|e| webrtc("RTCPeerConnection", e))?;
+        let remote = MediaStream::new().map_err(|e| webrtc("MediaStream", e))?;
+
+        let weak = engine.weak();
+        let to = user.to_owned();
+        let on_candidate = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let Some(c) = e.unchecked_ref::<RtcPeerConnectionIceEvent>().candidate() else {
+                return;
+            };
+            if let Some(engine) = Engine::from_weak(&weak) {
+                engine.send_signal(
+                    &to,
+                    json!({"kind": "candidate", "candidate": c.candidate(), "sdpMid": c.sdp_mid(), "sdpMLineIndex": c.sdp_m_line_index()}),
+                );
+            }
+        });
+        let weak = engine.weak();
+        let from = user.to_owned();
+        // `Clone::clone`, not the JS `MediaStream.clone()` that `remote.clone()` would call.
+        let stream = Clone::clone(&remote);
+        let on_track = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let e: &RtcTrackEvent = e.unchecked_ref();
+            stream.add_track(&e.track());
+            if let Some(engine) = Engine::from_weak(&weak) {
+                engine.refresh_remote_views(&from);
+            }
+        });
+        pc.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
+        pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+
+        let audio: HtmlAudioElement = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.create_element("audio").ok())
+            .ok_or_else(|| Failure::new(ecode::WEBRTC, "cannot create an audio element"))?
+            .unchecked_into();
+        audio.set_autoplay(true);
+        let _ = audio.set_attribute("data-calling-peer", user);
+        audio.set_src_object(Some(&remote));
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            let _ = body.append_child(&audio);
+        }
+
+        Ok(Self {
+            pc,
+            remote,
+            audio,
+            queued: Vec::new(),
+            remote_set: false,
+            _handlers: vec![on_candidate, on_track],
+        })
+    }
+
+    /// Sends `track` (or nothing) on this connection's transceiver of `kind`.
+    pub fn send_track(&self, kind: &str, track: Option<&MediaStreamTrack>) {
+        for t in transceivers(&self.pc) {
+            if t.receiver().track().kind() == kind {
+                let _ = t.sender().replace_track(track);
+            }
+        }
+    }
+
+    pub fn close(self) {
+        self.pc.set_onicecandidate(None);
+        self.pc.set_ontrack(None);
+        self.pc.close();
+        self.audio.set_src_object(None);
+        self.audio.remove();
+    }
+}
+
+fn transceivers(pc: &RtcPeerConnection) -> Vec<RtcRtpTransceiver> {
+    pc.get_transceivers()
+        .iter()
+        .filter_map(|t| t.dyn_into().ok())
+        .collect()
+}
+
+fn description(kind: RtcSdpType, sdp: &str) -> RtcSessionDescriptionInit {
+    let d = RtcSessionDescriptionInit::new(kind);
+    d.set_sdp(sdp);
+    d
+}
+
+fn sdp_of(desc: &JsValue) -> String {
+    Reflect::get(desc, &"sdp".into())
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+/// Makes and sends the offer to `user` (this side offers: see the machine's rule).
+pub async fn make_offer(engine: &Engine, user: &str) -> Result<(), Failure> {
+    let Some(pc) = engine.with_peer(user, |peer, media| {
+        let init = RtcRtpTransceiverInit::new();
+        init.set_direction(RtcRtpTransceiverDirection::Sendrecv);
+        for kind in ["audio", "video"] {
+            match media.track(kind) {
+                Some(track) => peer
+                    .pc
+                    .add_transceiver_with_media_stream_track_and_init(track, &init),
+                None => peer.pc.add_transceiver_with_str_and_init(kind, &init),
+            };
+        }
+        peer.pc.clone()
+    }) else {
+        return Ok(());
+    };
+    let offer = JsFuture::from(pc.create_offer())
+        .await
+        .map_err(|e| webrtc("createOffer", e))?;
+    let sdp = sdp_of(&offer);
+    JsFuture::from(pc.set_local_description(&description(RtcSdpType::Offer, &sdp)))
+        .await
+        .map_err(|e| webrtc("setLocalDescription", e))?;
+    engine.send_signal(user, json!({"kind": "offer", "sdp": sdp}));
+    Ok(())
+}
+
+/// Negotiation from `user`: an offer to answer, an answer to apply, or a candidate.
+pub async fn on_signal(engine: &Engine, user: &str, data: Value) -> Result<(), Failure> {
+    let Some(pc) = engine.with_peer(user, |peer, _| peer.pc.clone()) else {
+        return Ok(());
+    };
+    match data.get("kind").and_then(Value::as_str) {
+        Some("offer") => {
+            let sdp = data.get("sdp").and_then(Value::as_str).unwrap_or_default();
+            JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Offer, sdp)))
+                .await
+                .map_err(|e| webrtc("setRemoteDescription", e))?;
+            // Send what we have on the transceivers the offer created.
+            engine.with_peer(user, |peer, media| {
+                for t in transceivers(&peer.pc) {
+                    let kind = t.receiver().track().kind();
+                    let _ = t.sender().replace_track(media.track(&kind));
+                    t.set_direction(RtcRtpTransceiverDirection::Sendrecv);
+                }
+            });
+            flush_candidates(engine, user).await;
+            let answer = JsFuture::from(pc.create_answer())
+                .await
+                .map_err(|e| webrtc("createAnswer", e))?;
+            let sdp = sdp_of(&answer);
+            JsFuture::from(pc.set_local_description(&description(RtcSdpType::Answer, &sdp)))
+                .await
+                .map_err(|e| webrtc("setLocalDescription", e))?;
+            engine.send_signal(user, json!({"kind": "answer", "sdp": sdp}));
+        }
+        Some("answer") => {
+            let sdp = data.get("sdp").and_then(Value::as_str).unwrap_or_default();
+            JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Answer, sdp)))
+                .await
+                .map_err(|e| webrtc("setRemoteDescription", e))?;
+            flush_candidates(engine, user).await;
+        }
+        Some("candidate") => {
+            let Some(candidate) = data.get("candidate").and_then(Value::as_str) else {
+                return Ok(());
+            };
+            let init = RtcIceCandidateInit::new(candidate);
+            init.set_sdp_mid(data.get("sdpMid").and_then(Value::as_str));
+            init.set_sdp_m_line_index(
+                data.get("sdpMLineIndex")
+                    .and_then(Value::as_u64)
+                    .and_then(|i| u16::try_from(i).ok()),
+            );
+            let ready = engine
+                .with_peer(user, |peer, _| {
+                    if !peer.remote_set {
+                        peer.queued.push(init.clone());
+                    }
+                    peer.remote_set
+                })
+                .unwrap_or(false);
+            if ready {
+                // A candidate the browser cannot use is not worth ending the call over.
+                let _ = JsFuture::from(
+                    pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init)),
+                )
+                .await;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn flush_candidates(engine: &Engine, user: &str) {
+    let Some((pc, queued)) = engine.with_peer(user, |peer, _| {
+        peer.remote_set = true;
+        (peer.pc.clone(), std::mem::take(&mut peer.queued))
+    }) else {
+        return;
+    };
+    for init in queued {
+        let _ =
+            JsFuture::from(pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init))).await;
+    }
+}
+
+/// What a test or a quality indicator wants to know about a connection.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Stats {
+    #[serde(rename = "audioPacketsReceived")]
+    pub audio_packets_received: u64,
+    #[serde(rename = "audioPacketsLost")]
+    pub audio_packets_lost: i64,
+    #[serde(rename = "audioLevel")]
+    pub audio_level: f64,
+    #[serde(rename = "videoFramesDecoded")]
+    pub video_frames_decoded: u64,
+    #[serde(rename = "videoPacketsLost")]
+    pub video_packets_lost: i64,
+    #[serde(rename = "roundTripTime")]
+    pub round_trip_time: Option<f64>,
+}
+
+pub async fn stats(pc: &RtcPeerConnection) -> Result<Stats, Failure> {
+    let report = JsFuture::from(pc.get_stats())
+        .await
+        .map_err(|e| webrtc("getStats", e))?;
+    let map: js_sys::Map = report.unchecked_into();
+    let mut out = Stats::default();
+    let get = |o: &JsValue, k: &str| Reflect::get(o, &k.into()).ok();
+    let num = |o: &JsValue, k: &str| get(o, k).and_then(|v| v.as_f64());
+    map.for_each(&mut |stat, _| {
+        let kind = get(&stat, "kind")
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        match get(&stat, "type").and_then(|v| v.as_string()).as_deref() {
+            Some("inbound-rtp") if kind == "audio" => {
+                out.audio_packets_received += num(&stat, "packetsReceived").unwrap_or(0.0) as u64;
+                out.audio_packets_lost += num(&stat, "packetsLost").unwrap_or(0.0) as i64;
+                out.audio_level = out.audio_level.max(num(&stat, "audioLevel").unwrap_or(0.0));
+            }
+            Some("inbound-rtp") if kind == "video" => {
+                out.video_frames_decoded += num(&stat, "framesDecoded").unwrap_or(0.0) as u64;
+                out.video_packets_lost += num(&stat, "packetsLost").unwrap_or(0.0) as i64;
+            }
+            Some("candidate-pair")
+                if get(&stat, "nominated").and_then(|v| v.as_bool()) == Some(true) =>
+            {
+                if let Some(rtt) = num(&stat, "currentRoundTripTime") {
+                    out.round_trip_time = Some(rtt);
+                }
+            }
+            _ => {}
+        }
+    });
+    Ok(out)
+}
