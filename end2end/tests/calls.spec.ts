@@ -200,3 +200,20 @@ test('bad arguments and calls while logged out reject with a coded Error', async
   await alice.invoke('logout');
   expect((await alice.invoke('call', { userID: 'bob', type: 1 })).error).toMatchObject({ code: 4010 });
 });
+
+test('setVideoQuality sets the capture size', async ({ browser, server }) => {
+  const [alice, bob] = await open(browser, server.url, 'alice', 'bob');
+  // The fake camera is one device for the whole browser: both ask for the same size.
+  for (const c of [alice, bob]) expect((await c.invoke('setVideoQuality', '720p')).error).toBeUndefined();
+  await alice.invoke('call', { userID: bob.userId, type: 2, timeout: 30 });
+  await alice.invoke('startLocalView', { userID: alice.userId, videoViewDomID: 'local' });
+  await alice.page.waitForFunction(() => (document.querySelector('#local video') as HTMLVideoElement)?.videoWidth > 0);
+  const size = await alice.page.evaluate(() => {
+    const v = document.querySelector('#local video') as HTMLVideoElement;
+    return [v.videoWidth, v.videoHeight];
+  });
+  expect(size).toEqual([1280, 720]);
+  await alice.invoke('hangup');
+  await alice.invoke('stopLocalView', { userID: alice.userId, videoViewDomID: 'local' });
+  expect(await alice.page.locator('#local video').count()).toBe(0);
+});
