@@ -110,61 +110,59 @@ impl Connection {
 
 /// One connection's life: frames in, outbox out, pings, until either side closes.
 async fn serve(state: AppState, mut socket: WebSocket) {
-    {
-        let (mut conn, mut inbox) = Connection::new(state);
-        let login_by = tokio::time::sleep(LOGIN_WITHIN);
-        tokio::pin!(login_by);
-        let mut ping = tokio::time::interval(PING_EVERY);
-        let mut heard = Instant::now();
-        loop {
-            let flow = tokio::select! {
-                frame = socket.recv() => match frame {
-                    Some(Ok(Message::Text(text))) => {
-                        heard = Instant::now();
-                        conn.on_text(&mut socket, text.as_str()).await
-                    }
-                    Some(Ok(Message::Binary(_))) => {
-                        heard = Instant::now();
-                        send(&mut socket, &error(None, code::MALFORMED, "frames are JSON text")).await
-                    }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
-                        heard = Instant::now();
-                        Flow::Continue
-                    }
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Flow::Close,
-                },
-                out = inbox.recv() => match out {
-                    Some(Outgoing::Frame(frame)) => {
-                        if socket.send(Message::Text(frame.into())).await.is_err() { Flow::Close } else { Flow::Continue }
-                    }
-                    Some(Outgoing::Close) | None => Flow::Close,
-                },
-                _ = ping.tick() => {
-                    if heard.elapsed() > DEAD_AFTER || socket.send(Message::Ping(Vec::new().into())).await.is_err() {
-                        Flow::Close
-                    } else {
-                        Flow::Continue
-                    }
+    let (mut conn, mut inbox) = Connection::new(state);
+    let login_by = tokio::time::sleep(LOGIN_WITHIN);
+    tokio::pin!(login_by);
+    let mut ping = tokio::time::interval(PING_EVERY);
+    let mut heard = Instant::now();
+    loop {
+        let flow = tokio::select! {
+            frame = socket.recv() => match frame {
+                Some(Ok(Message::Text(text))) => {
+                    heard = Instant::now();
+                    conn.on_text(&mut socket, text.as_str()).await
                 }
-                _ = &mut login_by, if conn.user.is_none() => {
-                    let _ = send(&mut socket, &error(None, code::NOT_LOGGED_IN, "log in within 10 seconds")).await;
+                Some(Ok(Message::Binary(_))) => {
+                    heard = Instant::now();
+                    send(&mut socket, &error(None, code::MALFORMED, "frames are JSON text")).await
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+                    heard = Instant::now();
+                    Flow::Continue
+                }
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Flow::Close,
+            },
+            out = inbox.recv() => match out {
+                Some(Outgoing::Frame(frame)) => {
+                    if socket.send(Message::Text(frame.into())).await.is_err() { Flow::Close } else { Flow::Continue }
+                }
+                Some(Outgoing::Close) | None => Flow::Close,
+            },
+            _ = ping.tick() => {
+                if heard.elapsed() > DEAD_AFTER || socket.send(Message::Ping(Vec::new().into())).await.is_err() {
                     Flow::Close
+                } else {
+                    Flow::Continue
                 }
-            };
-            if let Flow::Close = flow {
-                break;
             }
-        }
-        // Frames already queued (KICKED_OUT, for one) still go out before the close.
-        while let Ok(Outgoing::Frame(frame)) = inbox.try_recv() {
-            if socket.send(Message::Text(frame.into())).await.is_err() {
-                break;
+            _ = &mut login_by, if conn.user.is_none() => {
+                let _ = send(&mut socket, &error(None, code::NOT_LOGGED_IN, "log in within 10 seconds")).await;
+                Flow::Close
             }
+        };
+        if let Flow::Close = flow {
+            break;
         }
-        let _ = socket.send(Message::Close(None)).await;
-        if conn.user.is_some() {
-            conn.hub.disconnect(conn.id);
+    }
+    // Frames already queued (KICKED_OUT, for one) still go out before the close.
+    while let Ok(Outgoing::Frame(frame)) = inbox.try_recv() {
+        if socket.send(Message::Text(frame.into())).await.is_err() {
+            break;
         }
+    }
+    let _ = socket.send(Message::Close(None)).await;
+    if conn.user.is_some() {
+        conn.hub.disconnect(conn.id);
     }
 }
 
