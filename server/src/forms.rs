@@ -6,7 +6,7 @@ use axum::{extract::State, response::Redirect, routing::post, Form, Router};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::{contacts, db::unix_now, sessions, state::AppState};
+use crate::{accounts::AccountError, contacts, db::unix_now, sessions, state::AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -54,21 +54,11 @@ async fn register(
     Form(form): Form<Credentials>,
 ) -> Redirect {
     let user_id = form.user_id.trim();
-    if let Err(e) = state
+    let result = state
         .accounts
         .register(user_id, &form.password, unix_now())
-        .await
-    {
-        if e.is_internal() {
-            report("register", &e);
-        }
-        return back("/register", e.into(), Some(user_id));
-    }
-    if let Err(e) = sessions::sign_in(&session, user_id).await {
-        report("session after register", &e);
-        return back("/login", FormError::Internal, Some(user_id));
-    }
-    Redirect::to("/")
+        .await;
+    enter(&session, "/register", user_id, result).await
 }
 
 async fn login(
@@ -77,14 +67,25 @@ async fn login(
     Form(form): Form<Credentials>,
 ) -> Redirect {
     let user_id = form.user_id.trim();
-    if let Err(e) = state.accounts.authenticate(user_id, &form.password).await {
+    let result = state.accounts.authenticate(user_id, &form.password).await;
+    enter(&session, "/login", user_id, result).await
+}
+
+/// After registering or signing in: home with a fresh session, or back to the form.
+async fn enter(
+    session: &Session,
+    form_path: &str,
+    user_id: &str,
+    result: Result<(), AccountError>,
+) -> Redirect {
+    if let Err(e) = result {
         if e.is_internal() {
-            report("login", &e);
+            report(form_path, &e);
         }
-        return back("/login", e.into(), Some(user_id));
+        return back(form_path, e.into(), Some(user_id));
     }
-    if let Err(e) = sessions::sign_in(&session, user_id).await {
-        report("session at login", &e);
+    if let Err(e) = sessions::sign_in(session, user_id).await {
+        report("starting a session", &e);
         return back("/login", FormError::Internal, Some(user_id));
     }
     Redirect::to("/")

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::FormAlert;
-use crate::rules::{FormError, PASSWORD_MIN, USER_ID_MAX};
+use super::{use_form_error, FormAlert};
+use crate::rules::{PASSWORD_MIN, USER_ID_MAX};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -51,13 +51,7 @@ fn AuthForm(
     other_label: &'static str,
 ) -> impl IntoView {
     let query = use_query_map();
-    let error = Signal::derive(move || {
-        query.read().get("error").map(|code| {
-            FormError::from_code(&code)
-                .unwrap_or(FormError::Internal)
-                .to_string()
-        })
-    });
+    let error = use_form_error();
     let user = move || query.read().get("user").unwrap_or_default();
     let hint = format!(
         "Up to {USER_ID_MAX} letters, digits, hyphens and underscores. Passwords need at least {PASSWORD_MIN} characters."

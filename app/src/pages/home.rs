@@ -2,13 +2,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Redirect, hooks::use_query_map};
+use leptos_router::components::Redirect;
 
-use super::FormAlert;
-use crate::{
-    api::{load_home, Contact, HomeData},
-    rules::FormError,
-};
+use super::{use_form_error, FormAlert};
+use crate::api::{load_home, Contact, HomeData};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -63,14 +60,7 @@ pub fn TopBar(user_id: String) -> impl IntoView {
 
 #[component]
 fn ContactList(contacts: Vec<Contact>) -> impl IntoView {
-    let query = use_query_map();
-    let error = Signal::derive(move || {
-        query.read().get("error").map(|code| {
-            FormError::from_code(&code)
-                .unwrap_or(FormError::Internal)
-                .to_string()
-        })
-    });
+    let error = use_form_error();
     let count = contacts.len();
     view! {
         <section class="contacts" aria-labelledby="contacts-heading">

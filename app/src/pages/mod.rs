@@ -5,6 +5,21 @@ pub mod home;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::rules::FormError;
+
+/// The message for the `?error=<code>` a form's redirect carried back, if any.
+pub fn use_form_error() -> Signal<Option<String>> {
+    let query = use_query_map();
+    Signal::derive(move || {
+        query.read().get("error").map(|code| {
+            FormError::from_code(&code)
+                .unwrap_or(FormError::Internal)
+                .to_string()
+        })
+    })
+}
 
 /// A small notice for a failed form, announced to screen readers.
 #[component]

@@ -51,11 +51,7 @@ fn callee_answers_then_caller_hangs_up() {
 #[test]
 fn negotiation_and_media_state_reach_the_peer_only() {
     let mut w = World::online(&["alice", "bob", "eve"]);
-    let (invite_id, _) = w.call("alice", &["bob"], CallType::Audio, 0);
-    w.take("bob");
-    w.accept("bob", &invite_id);
-    w.take("alice");
-    w.take("bob");
+    w.in_call("alice", "bob", CallType::Audio);
 
     w.signal("alice", "bob", r#"{"kind":"offer","sdp":"v=0"}"#);
     let got = w.take("bob");
@@ -80,11 +76,7 @@ fn negotiation_and_media_state_reach_the_peer_only() {
 #[test]
 fn one_to_one_call_switches_type() {
     let mut w = World::online(&["alice", "bob"]);
-    let (invite_id, _) = w.call("alice", &["bob"], CallType::Video, 0);
-    w.take("bob");
-    w.accept("bob", &invite_id);
-    w.take("alice");
-    w.take("bob");
+    w.in_call("alice", "bob", CallType::Video);
     ok(&w.ask("bob", |req| Command::SwitchType {
         req,
         call_type: CallType::Audio,
@@ -101,11 +93,7 @@ fn one_to_one_call_switches_type() {
 #[test]
 fn callee_hangs_up_ends_the_call_for_the_caller() {
     let mut w = World::online(&["alice", "bob"]);
-    let (invite_id, room_id) = w.call("alice", &["bob"], CallType::Audio, 0);
-    w.take("bob");
-    w.accept("bob", &invite_id);
-    w.take("alice");
-    w.take("bob");
+    let room_id = w.in_call("alice", "bob", CallType::Audio);
     ok(&w.hangup("bob"));
     assert_eq!(
         w.take("alice"),

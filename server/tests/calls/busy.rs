@@ -5,11 +5,7 @@ use crate::harness::*;
 #[test]
 fn callee_in_a_call_is_busy_and_not_disturbed() {
     let mut w = World::online(&["alice", "bob", "carol"]);
-    let (first, _) = w.call("carol", &["bob"], CallType::Audio, 0);
-    w.take("bob");
-    w.accept("bob", &first);
-    w.take("bob");
-    w.take("carol");
+    w.in_call("carol", "bob", CallType::Audio);
 
     let (invite_id, room_id) = w.call("alice", &["bob"], CallType::Video, 30);
     assert_eq!(

@@ -120,11 +120,7 @@ fn callee_offline_the_whole_time_gets_no_resp() {
 #[test]
 fn disconnect_mid_call_is_a_leave() {
     let mut w = World::online(&["alice", "bob"]);
-    let (invite_id, room_id) = w.call("alice", &["bob"], CallType::Audio, 0);
-    w.take("bob");
-    w.accept("bob", &invite_id);
-    w.take("alice");
-    w.take("bob");
+    let room_id = w.in_call("alice", "bob", CallType::Audio);
     w.disconnect("bob");
     assert_eq!(
         w.take("alice"),

@@ -132,11 +132,7 @@ fn sponsor_leaving_does_not_cancel_while_others_remain() {
 #[test]
 fn member_invites_more_people_into_the_same_room() {
     let mut w = World::online(&["alice", "bob", "carol"]);
-    let (first, room_id) = w.call("alice", &["bob"], CallType::Video, 0);
-    w.take("bob");
-    w.accept("bob", &first);
-    w.take("alice");
-    w.take("bob");
+    let room_id = w.in_call("alice", "bob", CallType::Video);
     let (second, same_room) = w.call("bob", &["carol"], CallType::Video, 0);
     assert_eq!(same_room, room_id);
     assert!(matches!(w.invited("carol"), ServerMsg::Invited { sponsor, .. } if sponsor == "bob"));

@@ -160,6 +160,16 @@ impl World {
         }
     }
 
+    /// `from` calls `to`, who answers; returns the room, with everyone's inbox emptied.
+    pub fn in_call(&mut self, from: &str, to: &str, call_type: CallType) -> u64 {
+        let (invite_id, room_id) = self.call(from, &[to], call_type, 0);
+        self.take(to);
+        ok(&self.accept(to, &invite_id));
+        self.take(from);
+        self.take(to);
+        room_id
+    }
+
     /// Sends a request and returns its reply, leaving every other frame queued.
     pub fn ask(&mut self, user: &str, make: impl FnOnce(u32) -> Command) -> ServerMsg {
         let req = self.req();

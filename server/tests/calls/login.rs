@@ -6,11 +6,7 @@ use crate::harness::*;
 #[test]
 fn second_login_kicks_the_first_and_leaves_its_call() {
     let mut w = World::online(&["alice", "bob"]);
-    let (invite_id, room_id) = w.call("alice", &["bob"], CallType::Video, 0);
-    w.take("bob");
-    w.accept("bob", &invite_id);
-    w.take("alice");
-    w.take("bob");
+    let room_id = w.in_call("alice", "bob", CallType::Video);
 
     let old = w.conn("alice");
     let new = w.login("alice");

@@ -53,6 +53,32 @@ fn invited(m: &mut Machine, invite_id: &str, room_id: u64, call_type: CallType) 
     });
 }
 
+/// Places an audio call from a logged-in machine and has `peer` answer it in room 9.
+fn in_call_with(m: &mut Machine, peer: &str) {
+    m.request(
+        2,
+        Request::Call {
+            user_ids: vec![peer.into()],
+            call_type: CallType::Audio,
+            timeout: 0,
+            group_id: None,
+        },
+    );
+    let req = sent_req(&drain(m));
+    m.on_server(ServerMsg::Result {
+        req,
+        outcome: Outcome {
+            room_id: Some(9),
+            ..Outcome::default()
+        },
+    });
+    m.on_server(ServerMsg::UserEnter {
+        room_id: 9,
+        user_id: peer.into(),
+    });
+    drain(m);
+}
+
 fn ok(token: Token) -> Effect {
     Effect::Complete {
         token,
@@ -262,28 +288,7 @@ fn accepting_a_gone_invitation_fails_without_asking() {
 #[test]
 fn hangup_releases_devices_at_once() {
     let mut m = logged_in("alice");
-    m.request(
-        2,
-        Request::Call {
-            user_ids: vec!["bob".into()],
-            call_type: CallType::Audio,
-            timeout: 0,
-            group_id: None,
-        },
-    );
-    let req = sent_req(&drain(&mut m));
-    m.on_server(ServerMsg::Result {
-        req,
-        outcome: Outcome {
-            room_id: Some(9),
-            ..Outcome::default()
-        },
-    });
-    m.on_server(ServerMsg::UserEnter {
-        room_id: 9,
-        user_id: "bob".into(),
-    });
-    drain(&mut m);
+    in_call_with(&mut m, "bob");
     m.request(5, Request::Hangup);
     let effects = drain(&mut m);
     assert_eq!(effects[0], Effect::Disconnect { user: "bob".into() });
@@ -303,28 +308,7 @@ fn hangup_releases_devices_at_once() {
 #[test]
 fn remote_hangup_ends_the_call() {
     let mut m = logged_in("alice");
-    m.request(
-        2,
-        Request::Call {
-            user_ids: vec!["bob".into()],
-            call_type: CallType::Audio,
-            timeout: 0,
-            group_id: None,
-        },
-    );
-    let req = sent_req(&drain(&mut m));
-    m.on_server(ServerMsg::Result {
-        req,
-        outcome: Outcome {
-            room_id: Some(9),
-            ..Outcome::default()
-        },
-    });
-    m.on_server(ServerMsg::UserEnter {
-        room_id: 9,
-        user_id: "bob".into(),
-    });
-    drain(&mut m);
+    in_call_with(&mut m, "bob");
     m.on_server(ServerMsg::UserLeave {
         room_id: 9,
         user_id: "bob".into(),
