@@ -1,0 +1,274 @@
+//! The requests a logged-in user makes.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::{Duration, Instant},
+};
+
+use app::{
+    protocol::{code, CallType, Outcome, ServerMsg, SignalData},
+    rules::check_user_id,
+};
+
+use super::{Group, Invite, Media, Refusal, Room, Switchboard};
+
+impl Switchboard {
+    pub(super) fn call(
+        &mut self,
+        now: Instant,
+        user: &str,
+        user_ids: Vec<String>,
+        call_type: CallType,
+        timeout: u32,
+        group: Option<Group>,
+    ) -> Result<Outcome, Refusal> {
+        if self.ringing.contains_key(user) {
+            return Err((
+                code::BUSY,
+                "answer or decline the call that is ringing first",
+            ));
+        }
+        let mut invitees: Vec<String> = Vec::new();
+        for id in user_ids {
+            if check_user_id(&id).is_err() {
+                return Err((
+                    code::INVALID_ARGUMENT,
+                    "userIDList holds an invalid user ID",
+                ));
+            }
+            if id == user {
+                return Err((code::INVALID_ARGUMENT, "you cannot call yourself"));
+            }
+            if !invitees.contains(&id) {
+                invitees.push(id);
+            }
+        }
+        if let Some(group) = &group {
+            if !group.members.contains(user) {
+                return Err((code::NOT_GROUP_MEMBER, "you are not a member of that group"));
+            }
+            invitees.retain(|id| group.members.contains(id));
+        }
+        if invitees.is_empty() {
+            return Err((code::INVALID_ARGUMENT, "nobody to call"));
+        }
+
+        let existing = self.in_room.get(user).copied();
+        if let Some(room_id) = existing {
+            let room = &self.rooms[&room_id];
+            invitees.retain(|id| !room.members.contains_key(id) && !self.ringing_in(id, room_id));
+            if invitees.is_empty() {
+                return Err((
+                    code::INVALID_ARGUMENT,
+                    "everyone listed is already in this call",
+                ));
+            }
+        }
+        let occupied = existing.map_or(1, |room_id| self.occupancy(room_id));
+        if occupied + invitees.len() > self.max_call_size {
+            return Err((
+                code::CALL_TOO_LARGE,
+                "a call holds at most CALLING_MAX_CALL_SIZE people",
+            ));
+        }
+
+        let room_id = match existing {
+            Some(room_id) => room_id,
+            None => {
+                let room_id = self.new_room_id();
+                let mut members = BTreeMap::new();
+                members.insert(user.to_owned(), Media::default_for(call_type));
+                self.rooms.insert(
+                    room_id,
+                    Room {
+                        call_type,
+                        members,
+                        invites: BTreeSet::new(),
+                    },
+                );
+                self.in_room.insert(user.to_owned(), room_id);
+                room_id
+            }
+        };
+        let invite_id = self.new_invite_id();
+        let (busy, free): (Vec<String>, Vec<String>) =
+            invitees.iter().cloned().partition(|id| self.is_busy(id));
+        self.invites.insert(
+            invite_id.clone(),
+            Invite {
+                room_id,
+                sponsor: user.to_owned(),
+                invitees: invitees.clone(),
+                pending: free.iter().cloned().collect(),
+                deadline: (timeout > 0).then(|| now + Duration::from_secs(timeout.into())),
+                group_id: group.map(|g| g.id),
+            },
+        );
+        for id in &free {
+            self.ringing.insert(id.clone(), invite_id.clone());
+            self.send_invited(now, &invite_id, id);
+        }
+        for id in busy {
+            self.send_to_user(
+                user,
+                ServerMsg::LineBusy {
+                    invite_id: invite_id.clone(),
+                    user_id: id,
+                },
+            );
+        }
+        if free.is_empty() {
+            self.invites.remove(&invite_id);
+        } else if let Some(room) = self.rooms.get_mut(&room_id) {
+            room.invites.insert(invite_id.clone());
+        }
+        self.end_if_over(room_id);
+        Ok(Outcome {
+            invite_id: Some(invite_id),
+            room_id: Some(room_id),
+            ..Outcome::default()
+        })
+    }
+
+    pub(super) fn accept(&mut self, user: &str, invite_id: &str) -> Result<Outcome, Refusal> {
+        let room_id = self.take_pending(user, invite_id)?;
+        let Some(room) = self.rooms.get_mut(&room_id) else {
+            return Err((code::INVITE_GONE, "that call is over"));
+        };
+        let media = Media::default_for(room.call_type);
+        let others: Vec<(String, Media)> = room
+            .members
+            .iter()
+            .map(|(id, m)| (id.clone(), *m))
+            .collect();
+        room.members.insert(user.to_owned(), media);
+        self.in_room.insert(user.to_owned(), room_id);
+        for (other, other_media) in others {
+            self.send_to_user(
+                user,
+                ServerMsg::UserEnter {
+                    room_id,
+                    user_id: other.clone(),
+                },
+            );
+            self.send_to_user(user, other_media.message(&other));
+            self.send_to_user(
+                &other,
+                ServerMsg::UserEnter {
+                    room_id,
+                    user_id: user.to_owned(),
+                },
+            );
+            self.send_to_user(&other, media.message(user));
+        }
+        self.forget_finished_invite(invite_id);
+        Ok(Outcome {
+            invite_id: Some(invite_id.to_owned()),
+            room_id: Some(room_id),
+            ..Outcome::default()
+        })
+    }
+
+    pub(super) fn reject(
+        &mut self,
+        user: &str,
+        invite_id: &str,
+        is_busy: bool,
+    ) -> Result<Outcome, Refusal> {
+        let room_id = self.take_pending(user, invite_id)?;
+        if let Some(invite) = self.invites.get(invite_id) {
+            let sponsor = invite.sponsor.clone();
+            if self.in_room.get(&sponsor) == Some(&room_id) {
+                let (invite_id, user_id) = (invite_id.to_owned(), user.to_owned());
+                let msg = if is_busy {
+                    ServerMsg::LineBusy { invite_id, user_id }
+                } else {
+                    ServerMsg::Reject { invite_id, user_id }
+                };
+                self.send_to_user(&sponsor, msg);
+            }
+        }
+        self.forget_finished_invite(invite_id);
+        self.end_if_over(room_id);
+        Ok(Outcome::default())
+    }
+
+    pub(super) fn hangup(&mut self, user: &str) -> Result<Outcome, Refusal> {
+        if let Some(invite_id) = self.ringing.get(user).cloned() {
+            // Hanging up while it rings declines.
+            return self.reject(user, &invite_id, false);
+        }
+        if !self.in_room.contains_key(user) {
+            return Err((code::NOT_IN_CALL, "you are not in a call"));
+        }
+        self.leave_room(user);
+        Ok(Outcome::default())
+    }
+
+    pub(super) fn signal(
+        &mut self,
+        user: &str,
+        to: String,
+        data: SignalData,
+    ) -> Result<Outcome, Refusal> {
+        let mine = self.in_room.get(user);
+        if mine.is_none() || mine != self.in_room.get(&to) {
+            return Err((code::NOT_IN_ROOM, "that user is not in your call"));
+        }
+        self.send_to_user(
+            &to,
+            ServerMsg::Signal {
+                from: user.to_owned(),
+                data,
+            },
+        );
+        Ok(Outcome::default())
+    }
+
+    pub(super) fn media(&mut self, user: &str, media: Media) {
+        let Some(room) = self.in_room.get(user).and_then(|r| self.rooms.get_mut(r)) else {
+            return;
+        };
+        let Some(entry) = room.members.get_mut(user) else {
+            return;
+        };
+        *entry = media;
+        let others: Vec<String> = room
+            .members
+            .keys()
+            .filter(|m| *m != user)
+            .cloned()
+            .collect();
+        for other in others {
+            self.send_to_user(&other, media.message(user));
+        }
+    }
+
+    pub(super) fn switch_type(
+        &mut self,
+        user: &str,
+        call_type: CallType,
+    ) -> Result<Outcome, Refusal> {
+        let Some(room) = self.in_room.get(user).and_then(|r| self.rooms.get_mut(r)) else {
+            return Err((code::NOT_IN_CALL, "you are not in a call"));
+        };
+        if room.members.len() != 2 || !room.invites.is_empty() {
+            return Err((
+                code::NOT_ONE_TO_ONE,
+                "only a one-to-one call can switch type",
+            ));
+        }
+        room.call_type = call_type;
+        let other = room.members.keys().find(|m| *m != user).cloned();
+        if let Some(other) = other {
+            self.send_to_user(
+                &other,
+                ServerMsg::CallType {
+                    user_id: user.to_owned(),
+                    call_type,
+                },
+            );
+        }
+        Ok(Outcome::default())
+    }
+}

@@ -1,0 +1,325 @@
+//! The server's call logic: who is online, who is ringing, who is in which room. A pure state
+//! machine: it takes inputs with the time passed in and queues outputs (frames to send,
+//! connections to close) for the WebSocket edge to carry out. No sockets, no clock, no tasks.
+//!
+//! [`commands`] holds the requests users make; [`rooms`] the bookkeeping of rooms and
+//! invitations they share.
+
+mod commands;
+mod rooms;
+
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque},
+    time::Instant,
+};
+
+use app::protocol::{CallType, Outcome, ServerMsg, SignalData};
+
+/// One WebSocket connection, numbered by the edge.
+pub type ConnId = u64;
+
+/// What the switchboard asks the edge to do.
+#[derive(Debug, PartialEq)]
+pub enum Output {
+    Send {
+        conn: ConnId,
+        msg: ServerMsg,
+    },
+    /// Send what is queued, then close: the connection was replaced by a newer login.
+    Close {
+        conn: ConnId,
+    },
+}
+
+/// A group resolved by the edge from the database, for `groupCall` with a `groupID`.
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub id: String,
+    pub members: HashSet<String>,
+}
+
+/// A logged-in user's request, as the edge decoded it.
+#[derive(Debug)]
+pub enum Command {
+    Call {
+        req: u32,
+        user_ids: Vec<String>,
+        call_type: CallType,
+        timeout: u32,
+        group: Option<Group>,
+    },
+    Accept {
+        req: u32,
+        invite_id: String,
+    },
+    Reject {
+        req: u32,
+        invite_id: String,
+        is_busy: bool,
+    },
+    Hangup {
+        req: u32,
+    },
+    Signal {
+        to: String,
+        data: SignalData,
+    },
+    Media {
+        audio: bool,
+        video: bool,
+    },
+    SwitchType {
+        req: u32,
+        call_type: CallType,
+    },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Media {
+    audio: bool,
+    video: bool,
+}
+
+struct Room {
+    call_type: CallType,
+    members: BTreeMap<String, Media>,
+    /// Invitations into this room that still have someone ringing.
+    invites: BTreeSet<String>,
+}
+
+struct Invite {
+    room_id: u64,
+    sponsor: String,
+    invitees: Vec<String>,
+    pending: BTreeSet<String>,
+    deadline: Option<Instant>,
+    group_id: Option<String>,
+}
+
+pub struct Switchboard {
+    max_call_size: usize,
+    conns: HashMap<ConnId, String>,
+    users: HashMap<String, ConnId>,
+    rooms: HashMap<u64, Room>,
+    invites: HashMap<String, Invite>,
+    /// Invitee → the invitation ringing for them (at most one: a second caller gets LINE_BUSY).
+    ringing: HashMap<String, String>,
+    /// Member → their room (at most one).
+    in_room: HashMap<String, u64>,
+    seed: u64,
+    counter: u64,
+    out: VecDeque<Output>,
+}
+
+/// A request refused: the error frame's code and words.
+type Refusal = (u32, &'static str);
+
+impl Switchboard {
+    /// `seed` makes invitation and room IDs differ between server runs.
+    pub fn new(max_call_size: usize, seed: u64) -> Self {
+        Self {
+            max_call_size: max_call_size.max(2),
+            conns: HashMap::new(),
+            users: HashMap::new(),
+            rooms: HashMap::new(),
+            invites: HashMap::new(),
+            ringing: HashMap::new(),
+            in_room: HashMap::new(),
+            seed,
+            counter: 0,
+            out: VecDeque::new(),
+        }
+    }
+
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When [`Self::tick`] next has work: the earliest ringing deadline.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.invites.values().filter_map(|i| i.deadline).min()
+    }
+
+    pub fn is_online(&self, user: &str) -> bool {
+        self.users.contains_key(user)
+    }
+
+    pub fn is_busy(&self, user: &str) -> bool {
+        self.in_room.contains_key(user) || self.ringing.contains_key(user)
+    }
+
+    pub fn user_of(&self, conn: ConnId) -> Option<&str> {
+        self.conns.get(&conn).map(String::as_str)
+    }
+
+    /// Binds `conn` to `user`, who has proven who they are. A connection the user already had
+    /// is told KICKED_OUT and closed, and leaves any call it was in.
+    pub fn login(&mut self, now: Instant, conn: ConnId, user: String) {
+        if let Some(old) = self.users.get(&user).copied() {
+            self.send(old, ServerMsg::KickedOut {});
+            self.out.push_back(Output::Close { conn: old });
+            self.disconnect(now, old);
+        }
+        self.conns.insert(conn, user.clone());
+        self.users.insert(user.clone(), conn);
+        // An invitation that rang while they were away (or reloading) rings again.
+        if let Some(invite_id) = self.ringing.get(&user).cloned() {
+            self.send_invited(now, &invite_id, &user);
+        }
+    }
+
+    /// The connection is gone: its user leaves their call. An invitation ringing for them keeps
+    /// ringing until its timeout, so a reloaded tab can still answer.
+    pub fn disconnect(&mut self, _now: Instant, conn: ConnId) {
+        let Some(user) = self.conns.remove(&conn) else {
+            return;
+        };
+        if self.users.get(&user) == Some(&conn) {
+            self.users.remove(&user);
+        }
+        self.leave_room(&user);
+    }
+
+    pub fn command(&mut self, now: Instant, conn: ConnId, command: Command) {
+        let Some(user) = self.conns.get(&conn).cloned() else {
+            return;
+        };
+        // The reply goes out before the events the command caused, so clients learn IDs first.
+        let mark = self.out.len();
+        let (req, result) = match command {
+            Command::Call {
+                req,
+                user_ids,
+                call_type,
+                timeout,
+                group,
+            } => (
+                Some(req),
+                self.call(now, &user, user_ids, call_type, timeout, group),
+            ),
+            Command::Accept { req, invite_id } => (Some(req), self.accept(&user, &invite_id)),
+            Command::Reject {
+                req,
+                invite_id,
+                is_busy,
+            } => (Some(req), self.reject(&user, &invite_id, is_busy)),
+            Command::Hangup { req } => (Some(req), self.hangup(&user)),
+            Command::Signal { to, data } => (None, self.signal(&user, to, data)),
+            Command::Media { audio, video } => {
+                self.media(&user, Media { audio, video });
+                (None, Ok(Outcome::default()))
+            }
+            Command::SwitchType { req, call_type } => {
+                (Some(req), self.switch_type(&user, call_type))
+            }
+        };
+        let reply = match (req, result) {
+            (Some(req), Ok(outcome)) => ServerMsg::Result { req, outcome },
+            (req, Err((code, message))) => ServerMsg::Error {
+                req,
+                code,
+                message: message.into(),
+            },
+            (None, Ok(_)) => return,
+        };
+        self.out.insert(mark, Output::Send { conn, msg: reply });
+    }
+
+    /// Rings out invitations whose time is up.
+    pub fn tick(&mut self, now: Instant) {
+        let due: Vec<String> = self
+            .invites
+            .iter()
+            .filter(|(_, i)| i.deadline.is_some_and(|d| d <= now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for invite_id in due {
+            let Some(invite) = self.invites.remove(&invite_id) else {
+                continue;
+            };
+            let expired: Vec<String> = invite.pending.iter().cloned().collect();
+            for user in &expired {
+                self.ringing.remove(user);
+                self.send_to_user(
+                    user,
+                    ServerMsg::CallingTimeout {
+                        invite_id: invite_id.clone(),
+                    },
+                );
+            }
+            if self.in_room.get(&invite.sponsor) == Some(&invite.room_id) {
+                if let Some(first) = expired.first() {
+                    self.send_to_user(
+                        &invite.sponsor,
+                        ServerMsg::NoResp {
+                            invite_id: invite_id.clone(),
+                            user_id: first.clone(),
+                            user_ids: expired.clone(),
+                        },
+                    );
+                }
+            }
+            if let Some(room) = self.rooms.get_mut(&invite.room_id) {
+                room.invites.remove(&invite_id);
+            }
+            self.end_if_over(invite.room_id);
+        }
+    }
+
+    // ---- plumbing ----
+
+    fn send(&mut self, conn: ConnId, msg: ServerMsg) {
+        self.out.push_back(Output::Send { conn, msg });
+    }
+
+    /// Sends to the user's live connection; nothing if they are offline.
+    fn send_to_user(&mut self, user: &str, msg: ServerMsg) {
+        if let Some(conn) = self.users.get(user).copied() {
+            self.send(conn, msg);
+        }
+    }
+
+    fn next_id(&mut self) -> u64 {
+        self.counter += 1;
+        splitmix64(self.seed ^ self.counter)
+    }
+
+    fn new_invite_id(&mut self) -> String {
+        format!("{:016x}", self.next_id())
+    }
+
+    /// Positive and below 2^31, so it is a safe Number in JavaScript and fits TRTC's room IDs.
+    fn new_room_id(&mut self) -> u64 {
+        loop {
+            let id = self.next_id() % 0x7fff_ffff + 1;
+            if !self.rooms.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+}
+
+impl Media {
+    fn default_for(call_type: CallType) -> Self {
+        Self {
+            audio: true,
+            video: call_type == CallType::Video,
+        }
+    }
+
+    fn message(self, user: &str) -> ServerMsg {
+        ServerMsg::Media {
+            user_id: user.to_owned(),
+            audio: self.audio,
+            video: self.video,
+        }
+    }
+}
+
+/// A small, well-mixed hash from a counter to an ID.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
