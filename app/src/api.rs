@@ -17,6 +17,30 @@ pub struct HomeData {
     pub contacts: Vec<Contact>,
 }
 
+/// One call in someone's history: one invitee of one invitation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub invite_id: String,
+    /// The other side: the callee of an outgoing call, the caller of an incoming one.
+    pub peer: String,
+    pub outgoing: bool,
+    pub video: bool,
+    pub group: bool,
+    /// Unix seconds.
+    pub started_at: i64,
+    pub answered_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    /// `ringing`, `answered`, `declined`, `busy`, `no_answer` or `cancelled`.
+    pub outcome: String,
+}
+
+impl HistoryEntry {
+    /// An incoming call that was never answered.
+    pub fn missed(&self) -> bool {
+        !self.outgoing && matches!(self.outcome.as_str(), "no_answer" | "cancelled")
+    }
+}
+
 /// The signed-in user's home data, or `None` when nobody is signed in.
 #[server]
 pub async fn load_home() -> Result<Option<HomeData>, ServerFnError> {

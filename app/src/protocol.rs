@@ -54,6 +54,15 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
+/// Whether a contact can be called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Presence {
+    Offline,
+    Online,
+    InCall,
+}
+
 /// Client to server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -255,6 +264,12 @@ pub enum ServerMsg {
         #[serde(rename = "userID")]
         from: String,
         data: SignalData,
+    },
+    /// A contact's presence: sent for each contact at login, then on every change.
+    Presence {
+        #[serde(rename = "userID")]
+        user_id: String,
+        status: Presence,
     },
 }
 

@@ -70,6 +70,14 @@ pub async fn add(
     Ok(())
 }
 
+/// Who has `user` as a contact: the audience of their presence.
+pub async fn watchers(db: &SqlitePool, user: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT owner_id FROM contacts WHERE contact_id = ?")
+        .bind(user)
+        .fetch_all(db)
+        .await
+}
+
 /// Removes `contact` from `owner`'s list; true if it was there.
 pub async fn remove(db: &SqlitePool, owner: &str, contact: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM contacts WHERE owner_id = ? AND contact_id = ?")

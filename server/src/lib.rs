@@ -8,6 +8,7 @@
 //! - [`usersig`]: Tencent TLSSigAPIv2 UserSigs, minted and verified.
 //! - [`contacts`]: contact lists.
 //! - [`signaling`]: the `/ws` WebSocket: invitations, rooms and WebRTC negotiation.
+//! - [`history`]: the call history the server records.
 //! - [`forms`], [`api`]: the HTTP edges; [`backend`]: the data the pages load.
 
 pub mod accounts;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod contacts;
 pub mod db;
 pub mod forms;
+pub mod history;
 pub mod sessions;
 pub mod signaling;
 pub mod state;
@@ -29,7 +31,7 @@ use axum::{middleware::from_fn, routing::get, Router};
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions::ExpiredDeletion;
 
 use crate::{
     accounts::{Accounts, Hasher},
@@ -41,12 +43,10 @@ use crate::{
 /// Request bodies are forms and small JSON documents.
 const MAX_BODY: usize = 64 * 1024;
 
-/// The assembled site: its router, plus what needs a task of its own: the session store whose
-/// expired rows someone must sweep, and the signaling hub whose ringing timeouts need a timer.
+/// The assembled site: its router, and the tasks it needs running beside it.
 pub struct Site {
     pub router: Router,
-    pub session_store: SqliteStore,
-    pub hub: Arc<Hub>,
+    pub background: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
 }
 
 /// Opens the database, runs migrations and assembles the router.
@@ -55,7 +55,9 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
     let key = db::secret_key(&db, config.secret_key).await?;
     let session_store = sessions::store(db.clone()).await?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let hub = Arc::new(Hub::new(config.max_call_size, signaling::ws::rand_u64()));
+    history::close_interrupted(&db, db::unix_now()).await?;
+    let (hub, feeds) = Hub::new(config.max_call_size, signaling::ws::rand_u64());
+    let hub = Arc::new(hub);
     let state = AppState {
         leptos_options: leptos_options.clone(),
         db: db.clone(),
@@ -71,7 +73,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
             ice_servers: config.ice_servers,
         }),
     };
-    let backend: SharedBackend = Arc::new(backend::SiteBackend { db });
+    let backend: SharedBackend = Arc::new(backend::SiteBackend { db: db.clone() });
     let router = Router::new()
         .merge(forms::routes())
         .merge(api::routes())
@@ -87,9 +89,19 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
         .layer(sessions::layer(session_store.clone(), config.secure_cookie))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .with_state(state);
-    Ok(Site {
-        router,
-        session_store,
-        hub,
-    })
+    let background: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>> = vec![
+        Box::pin(signaling::hub::run_timer(hub.clone())),
+        Box::pin(history::run_writer(db.clone(), feeds.records)),
+        Box::pin(signaling::presence::run_fanout(
+            db.clone(),
+            hub,
+            feeds.presence,
+        )),
+        Box::pin(async move {
+            let _ = session_store
+                .continuously_delete_expired(std::time::Duration::from_secs(3600))
+                .await;
+        }),
+    ];
+    Ok(Site { router, background })
 }

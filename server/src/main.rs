@@ -1,9 +1,6 @@
 //! Run with: `make run` (or `cargo leptos serve --release`).
 
-use std::time::Duration;
-
 use anyhow::Context;
-use tower_sessions::ExpiredDeletion;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -20,11 +17,9 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("opening the database")?;
 
-    tokio::spawn(server::signaling::hub::run_timer(site.hub.clone()));
-    tokio::spawn(
-        site.session_store
-            .continuously_delete_expired(Duration::from_secs(3600)),
-    );
+    for task in site.background {
+        tokio::spawn(task);
+    }
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -312,3 +312,79 @@ async fn foreign_origins_are_refused() {
         .insert("Origin", format!("http://{addr}").parse().unwrap());
     assert!(connect_async(req).await.is_ok());
 }
+
+#[tokio::test]
+async fn contacts_see_presence_and_calls_reach_the_history() {
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    let pool = server::db::open(&db.url()).await.unwrap();
+    let accounts = server::accounts::Accounts::new(pool.clone(), server::accounts::Hasher::new(1));
+    for u in ["alice", "bob"] {
+        accounts.register(u, "password1", 0).await.unwrap();
+    }
+    server::contacts::add(&pool, "alice", "bob", 0)
+        .await
+        .unwrap();
+
+    let mut alice = login(addr, "alice").await;
+    assert_eq!(
+        recv(&mut alice).await,
+        json!({"type": "presence", "userID": "bob", "status": "offline"})
+    );
+    let mut bob = login(addr, "bob").await;
+    assert_eq!(
+        recv(&mut alice).await,
+        json!({"type": "presence", "userID": "bob", "status": "online"})
+    );
+
+    send(
+        &mut alice,
+        json!({"type": "call", "req": 1, "userIDList": ["bob"], "callType": 1, "timeout": 30}),
+    )
+    .await;
+    let invite_id = recv(&mut alice).await["inviteID"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    recv(&mut bob).await;
+    send(
+        &mut bob,
+        json!({"type": "accept", "req": 2, "inviteID": invite_id}),
+    )
+    .await;
+    assert_eq!(recv(&mut alice).await["type"], "userEnter");
+    assert_eq!(recv(&mut alice).await["type"], "media");
+    assert_eq!(
+        recv(&mut alice).await,
+        json!({"type": "presence", "userID": "bob", "status": "inCall"})
+    );
+    send(&mut bob, json!({"type": "hangup", "req": 3})).await;
+    drop(bob);
+    let mut seen = Vec::new();
+    while seen.last() != Some(&json!("offline")) {
+        let v = recv(&mut alice).await;
+        if v["type"] == "presence" {
+            seen.push(v["status"].clone());
+        }
+    }
+    assert_eq!(seen, [json!("online"), json!("offline")]);
+
+    // The history is written in the background; give it a moment.
+    let mut entries = Vec::new();
+    for _ in 0..50 {
+        entries = server::history::list(&pool, "bob", 10).await.unwrap();
+        if entries.first().is_some_and(|e| e.ended_at.is_some()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let e = &entries[0];
+    assert_eq!(
+        (e.peer.as_str(), e.outgoing, e.outcome.as_str()),
+        ("alice", false, "answered")
+    );
+    assert!(e.answered_at.is_some() && e.ended_at.is_some());
+    assert!(!e.missed());
+    let mine = server::history::list(&pool, "alice", 10).await.unwrap();
+    assert_eq!((mine[0].peer.as_str(), mine[0].outgoing), ("bob", true));
+}

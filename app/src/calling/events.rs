@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::protocol::InviteData;
+use crate::protocol::{InviteData, Presence};
 
 /// Errors of the spec and of TRTCCalling 1.0, plus the protocol's codes (see `protocol::code`).
 pub mod code {
@@ -65,10 +65,15 @@ pub enum Event {
         code: u32,
         message: String,
     },
+    /// Not in TRTCCalling: a contact's presence, at login and on every change.
+    Presence {
+        user_id: String,
+        status: Presence,
+    },
 }
 
-/// The spec's event names, as `TRTCCalling.EVENT` lists them.
-pub const EVENT_NAMES: [&str; 13] = [
+/// The spec's event names, as `TRTCCalling.EVENT` lists them, and `PRESENCE`.
+pub const EVENT_NAMES: [&str; 14] = [
     "INVITED",
     "REJECT",
     "NO_RESP",
@@ -82,6 +87,7 @@ pub const EVENT_NAMES: [&str; 13] = [
     "USER_VIDEO_AVAILABLE",
     "USER_AUDIO_AVAILABLE",
     "ERROR",
+    "PRESENCE",
 ];
 
 impl Event {
@@ -100,6 +106,7 @@ impl Event {
             Self::UserVideoAvailable { .. } => "USER_VIDEO_AVAILABLE",
             Self::UserAudioAvailable { .. } => "USER_AUDIO_AVAILABLE",
             Self::Error { .. } => "ERROR",
+            Self::Presence { .. } => "PRESENCE",
         }
     }
 
@@ -135,6 +142,7 @@ impl Event {
                 json!({ "userID": user_id, "isAudioAvailable": available })
             }
             Self::Error { code, message } => json!({ "code": code, "message": message }),
+            Self::Presence { user_id, status } => json!({ "userID": user_id, "status": status }),
         }
     }
 }

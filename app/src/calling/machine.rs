@@ -443,6 +443,9 @@ impl Machine {
                     self.out.push_back(Effect::UseCallType(call_type));
                 }
             }
+            ServerMsg::Presence { user_id, status } => {
+                self.emit(Event::Presence { user_id, status });
+            }
             ServerMsg::Signal { from, data } => {
                 if self.members.contains_key(&from) {
                     self.out.push_back(Effect::Signal { from, data });

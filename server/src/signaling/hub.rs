@@ -11,7 +11,10 @@ use std::{
 
 use tokio::sync::{mpsc, Notify};
 
-use super::switchboard::{Command, ConnId, Output, Switchboard};
+use app::protocol::ServerMsg;
+
+use super::switchboard::{Command, ConnId, Output, Presence, Record, Switchboard};
+use crate::db::unix_now;
 
 /// What a connection task is told to do.
 #[derive(Debug)]
@@ -28,23 +31,49 @@ struct Inner {
     outboxes: HashMap<ConnId, mpsc::Sender<Outgoing>>,
 }
 
+/// Where the switchboard's records and presence changes go: to tasks that need the database.
+struct Sinks {
+    records: mpsc::Sender<(i64, Record)>,
+    presence: mpsc::Sender<(String, Presence)>,
+}
+
+/// The receiving ends of [`Hub`]'s records and presence changes, for the tasks that handle them.
+pub struct HubFeeds {
+    pub records: mpsc::Receiver<(i64, Record)>,
+    pub presence: mpsc::Receiver<(String, Presence)>,
+}
+
+/// Presence changes waiting to be fanned out before new ones are dropped.
+const PRESENCE_BACKLOG: usize = 16 * 1024;
+
 pub struct Hub {
     inner: Mutex<Inner>,
+    sinks: Sinks,
     next_conn: AtomicU64,
     /// Wakes the timer task when a new deadline may be sooner than the one it sleeps towards.
     pub deadlines_changed: Notify,
 }
 
 impl Hub {
-    pub fn new(max_call_size: usize, seed: u64) -> Self {
-        Self {
+    pub fn new(max_call_size: usize, seed: u64) -> (Self, HubFeeds) {
+        let (records, records_rx) = mpsc::channel(crate::history::BACKLOG);
+        let (presence, presence_rx) = mpsc::channel(PRESENCE_BACKLOG);
+        let hub = Self {
             inner: Mutex::new(Inner {
                 board: Switchboard::new(max_call_size, seed),
                 outboxes: HashMap::new(),
             }),
+            sinks: Sinks { records, presence },
             next_conn: AtomicU64::new(1),
             deadlines_changed: Notify::new(),
-        }
+        };
+        (
+            hub,
+            HubFeeds {
+                records: records_rx,
+                presence: presence_rx,
+            },
+        )
     }
 
     pub fn next_conn_id(&self) -> ConnId {
@@ -60,7 +89,7 @@ impl Hub {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let Inner { board, outboxes } = &mut *inner;
         let result = f(board, outboxes);
-        dispatch(board, outboxes);
+        dispatch(board, outboxes, &self.sinks);
         result
     }
 
@@ -93,14 +122,30 @@ impl Hub {
         })
     }
 
-    pub fn is_online(&self, user: &str) -> bool {
-        self.with(|board, _| board.is_online(user))
+    pub fn presence_of(&self, user: &str) -> Presence {
+        self.with(|board, _| board.presence_of(user))
+    }
+
+    /// Sends `msg` to `user` if they are online.
+    pub fn notify(&self, user: &str, msg: &ServerMsg) {
+        self.with(|board, outboxes| {
+            let Some(outbox) = board.conn_of(user).and_then(|c| outboxes.get(&c)) else {
+                return;
+            };
+            if let Ok(frame) = serde_json::to_string(msg) {
+                let _ = outbox.try_send(Outgoing::Frame(frame));
+            }
+        });
     }
 }
 
 /// Hands the switchboard's outputs to the connections. A connection whose outbox is full is
 /// not keeping up: it is dropped rather than allowed to hold memory without bound.
-fn dispatch(board: &mut Switchboard, outboxes: &mut HashMap<ConnId, mpsc::Sender<Outgoing>>) {
+fn dispatch(
+    board: &mut Switchboard,
+    outboxes: &mut HashMap<ConnId, mpsc::Sender<Outgoing>>,
+    sinks: &Sinks,
+) {
     loop {
         let mut slow = Vec::new();
         while let Some(output) = board.poll_output() {
@@ -123,6 +168,16 @@ fn dispatch(board: &mut Switchboard, outboxes: &mut HashMap<ConnId, mpsc::Sender
                 Output::Close { conn } => {
                     if let Some(outbox) = outboxes.remove(&conn) {
                         let _ = outbox.try_send(Outgoing::Close);
+                    }
+                }
+                Output::Record(record) => {
+                    if sinks.records.try_send((unix_now(), record)).is_err() {
+                        tracing::warn!("call history is backed up; a record was dropped");
+                    }
+                }
+                Output::Presence { user, presence } => {
+                    if sinks.presence.try_send((user, presence)).is_err() {
+                        tracing::warn!("presence fan-out is backed up; a change was dropped");
                     }
                 }
             }

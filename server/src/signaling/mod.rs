@@ -3,11 +3,13 @@
 //! - [`switchboard`]: the pure state machine of users, invitations and rooms.
 //! - [`hub`]: the switchboard behind a lock, its outputs routed to each connection's outbox.
 //! - [`limits`]: per-connection message rate.
+//! - [`presence`]: telling contacts who is online, in a call or offline.
 //! - [`ws`]: the WebSocket edge: login, framing, limits, and the timer that drives timeouts.
 //! - [`groups`]: named sets of users stored in the database, for `groupCall` with a `groupID`.
 
 pub mod groups;
 pub mod hub;
 pub mod limits;
+pub mod presence;
 pub mod switchboard;
 pub mod ws;

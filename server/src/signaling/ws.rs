@@ -271,7 +271,13 @@ impl Connection {
             return Flow::Close;
         }
         self.user = Some(user_id.clone());
-        self.hub.login(self.id, user_id, self.outbox.clone());
+        self.hub
+            .login(self.id, user_id.clone(), self.outbox.clone());
+        for msg in super::presence::snapshot(&self.state.db, &self.hub, &user_id).await {
+            if let Flow::Close = send(socket, &msg).await {
+                return Flow::Close;
+            }
+        }
         Flow::Continue
     }
 

@@ -6,7 +6,9 @@ use std::{
 };
 
 use app::protocol::{CallType, ServerMsg, SignalData};
-use server::signaling::switchboard::{Command, ConnId, Group, Output, Switchboard};
+use server::signaling::switchboard::{
+    Command, ConnId, Group, Output, Presence, Record, Switchboard,
+};
 
 pub struct World {
     pub board: Switchboard,
@@ -14,6 +16,8 @@ pub struct World {
     conns: HashMap<String, ConnId>,
     inbox: HashMap<ConnId, Vec<ServerMsg>>,
     pub closed: HashSet<ConnId>,
+    pub records: Vec<Record>,
+    pub presence: Vec<(String, Presence)>,
     next_conn: ConnId,
     next_req: u32,
 }
@@ -30,6 +34,8 @@ impl World {
             conns: HashMap::new(),
             inbox: HashMap::new(),
             closed: HashSet::new(),
+            records: Vec::new(),
+            presence: Vec::new(),
             next_conn: 1,
             next_req: 1,
         }
@@ -91,6 +97,8 @@ impl World {
                 Output::Close { conn } => {
                     self.closed.insert(conn);
                 }
+                Output::Record(r) => self.records.push(r),
+                Output::Presence { user, presence } => self.presence.push((user, presence)),
             }
         }
     }
@@ -133,26 +141,15 @@ impl World {
         timeout: u32,
         group: Option<Group>,
     ) -> (String, u64) {
-        let req = self.req();
         let user_ids = to.iter().map(|s| s.to_string()).collect();
-        self.command(
-            from,
-            Command::Call {
-                req,
-                user_ids,
-                call_type,
-                timeout,
-                group,
-            },
-        );
-        let mut got = self.take(from);
-        assert!(!got.is_empty(), "{from} got no reply");
-        let reply = got.remove(0);
-        // Put back what came after the reply, for the test to look at.
-        let conn = self.conn(from);
-        self.inbox.insert(conn, got);
-        match reply {
-            ServerMsg::Result { req: r, outcome } if r == req => (
+        match self.ask(from, |req| Command::Call {
+            req,
+            user_ids,
+            call_type,
+            timeout,
+            group,
+        }) {
+            ServerMsg::Result { outcome, .. } => (
                 outcome.invite_id.expect("inviteID"),
                 outcome.room_id.expect("roomID"),
             ),

@@ -7,5 +7,6 @@ mod answer;
 mod busy;
 mod cancel_and_timeout;
 mod group;
+mod history;
 mod login;
 mod refusals;

@@ -70,7 +70,9 @@ pub async fn serve(config: Config) -> SocketAddr {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(server::signaling::hub::run_timer(site.hub.clone()));
+    for task in site.background {
+        tokio::spawn(task);
+    }
     tokio::spawn(async move { axum::serve(listener, site.router).await });
     addr
 }

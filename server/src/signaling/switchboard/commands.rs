@@ -1,7 +1,7 @@
 //! The requests a logged-in user makes.
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::{BTreeMap, BTreeSet, HashMap},
     time::{Duration, Instant},
 };
 
@@ -10,7 +10,7 @@ use app::{
     rules::check_user_id,
 };
 
-use super::{Group, Invite, Media, Refusal, Room, Switchboard};
+use super::{Ending, Group, Invite, Media, Record, Refusal, Room, Switchboard};
 
 impl Switchboard {
     pub(super) fn call(
@@ -83,10 +83,12 @@ impl Switchboard {
                     Room {
                         call_type,
                         members,
+                        answered: HashMap::new(),
                         invites: BTreeSet::new(),
                     },
                 );
                 self.in_room.insert(user.to_owned(), room_id);
+                self.touch(user);
                 room_id
             }
         };
@@ -104,11 +106,23 @@ impl Switchboard {
                 group_id: group.map(|g| g.id),
             },
         );
+        let group = self.invites[&invite_id].group_id.is_some();
+        let call_type = self.rooms[&room_id].call_type;
+        for id in &invitees {
+            self.record(Record::Placed {
+                invite_id: invite_id.clone(),
+                caller: user.to_owned(),
+                callee: id.clone(),
+                call_type,
+                group,
+            });
+        }
         for id in &free {
             self.ringing.insert(id.clone(), invite_id.clone());
             self.send_invited(now, &invite_id, id);
         }
         for id in busy {
+            self.record_end(&invite_id, &id, Ending::Busy);
             self.send_to_user(
                 user,
                 ServerMsg::LineBusy {
@@ -142,7 +156,13 @@ impl Switchboard {
             .map(|(id, m)| (id.clone(), *m))
             .collect();
         room.members.insert(user.to_owned(), media);
+        room.answered.insert(user.to_owned(), invite_id.to_owned());
         self.in_room.insert(user.to_owned(), room_id);
+        self.touch(user);
+        self.record(Record::Answered {
+            invite_id: invite_id.to_owned(),
+            callee: user.to_owned(),
+        });
         for (other, other_media) in others {
             self.send_to_user(
                 user,
@@ -188,6 +208,12 @@ impl Switchboard {
                 self.send_to_user(&sponsor, msg);
             }
         }
+        let ending = if is_busy {
+            Ending::Busy
+        } else {
+            Ending::Declined
+        };
+        self.record_end(invite_id, user, ending);
         self.forget_finished_invite(invite_id);
         self.end_if_over(room_id);
         Ok(Outcome::default())

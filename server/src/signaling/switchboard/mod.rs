@@ -13,6 +13,7 @@ use std::{
     time::Instant,
 };
 
+pub use app::protocol::Presence;
 use app::protocol::{CallType, Outcome, ServerMsg, SignalData};
 
 /// One WebSocket connection, numbered by the edge.
@@ -29,6 +30,57 @@ pub enum Output {
     Close {
         conn: ConnId,
     },
+    /// Something for the call history; the edge stores it with the time it happened.
+    Record(Record),
+    /// The user's presence changed; the edge tells those who have them as a contact.
+    Presence {
+        user: String,
+        presence: Presence,
+    },
+}
+
+/// What the call history records, one invitee of one invitation at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Record {
+    Placed {
+        invite_id: String,
+        caller: String,
+        callee: String,
+        call_type: CallType,
+        group: bool,
+    },
+    Answered {
+        invite_id: String,
+        callee: String,
+    },
+    Ended {
+        invite_id: String,
+        callee: String,
+        ending: Ending,
+    },
+}
+
+/// How one invitee's part of a call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// They answered and have now left (or the call ended).
+    Answered,
+    Declined,
+    Busy,
+    NoAnswer,
+    Cancelled,
+}
+
+impl Ending {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Answered => "answered",
+            Self::Declined => "declined",
+            Self::Busy => "busy",
+            Self::NoAnswer => "no_answer",
+            Self::Cancelled => "cancelled",
+        }
+    }
 }
 
 /// A group resolved by the edge from the database, for `groupCall` with a `groupID`.
@@ -83,6 +135,8 @@ struct Media {
 struct Room {
     call_type: CallType,
     members: BTreeMap<String, Media>,
+    /// Member → the invitation they answered to get in (the caller has none).
+    answered: HashMap<String, String>,
     /// Invitations into this room that still have someone ringing.
     invites: BTreeSet<String>,
 }
@@ -106,6 +160,10 @@ pub struct Switchboard {
     ringing: HashMap<String, String>,
     /// Member → their room (at most one).
     in_room: HashMap<String, u64>,
+    /// The presence last announced for each user who is not offline.
+    presence: HashMap<String, Presence>,
+    /// Users whose presence may have changed since the last announcement.
+    touched: Vec<String>,
     seed: u64,
     counter: u64,
     out: VecDeque<Output>,
@@ -125,6 +183,8 @@ impl Switchboard {
             invites: HashMap::new(),
             ringing: HashMap::new(),
             in_room: HashMap::new(),
+            presence: HashMap::new(),
+            touched: Vec::new(),
             seed,
             counter: 0,
             out: VecDeque::new(),
@@ -148,6 +208,10 @@ impl Switchboard {
         self.in_room.contains_key(user) || self.ringing.contains_key(user)
     }
 
+    pub fn conn_of(&self, user: &str) -> Option<ConnId> {
+        self.users.get(user).copied()
+    }
+
     pub fn user_of(&self, conn: ConnId) -> Option<&str> {
         self.conns.get(&conn).map(String::as_str)
     }
@@ -158,25 +222,34 @@ impl Switchboard {
         if let Some(old) = self.users.get(&user).copied() {
             self.send(old, ServerMsg::KickedOut {});
             self.out.push_back(Output::Close { conn: old });
-            self.disconnect(now, old);
+            // Not `disconnect`: the user stays online throughout, with no offline blip.
+            self.drop_conn(old);
         }
         self.conns.insert(conn, user.clone());
         self.users.insert(user.clone(), conn);
+        self.touch(&user);
         // An invitation that rang while they were away (or reloading) rings again.
         if let Some(invite_id) = self.ringing.get(&user).cloned() {
             self.send_invited(now, &invite_id, &user);
         }
+        self.flush_presence();
     }
 
     /// The connection is gone: its user leaves their call. An invitation ringing for them keeps
     /// ringing until its timeout, so a reloaded tab can still answer.
     pub fn disconnect(&mut self, _now: Instant, conn: ConnId) {
+        self.drop_conn(conn);
+        self.flush_presence();
+    }
+
+    fn drop_conn(&mut self, conn: ConnId) {
         let Some(user) = self.conns.remove(&conn) else {
             return;
         };
         if self.users.get(&user) == Some(&conn) {
             self.users.remove(&user);
         }
+        self.touch(&user);
         self.leave_room(&user);
     }
 
@@ -223,6 +296,7 @@ impl Switchboard {
             (None, Ok(_)) => return,
         };
         self.out.insert(mark, Output::Send { conn, msg: reply });
+        self.flush_presence();
     }
 
     /// Rings out invitations whose time is up.
@@ -246,6 +320,7 @@ impl Switchboard {
                         invite_id: invite_id.clone(),
                     },
                 );
+                self.record_end(&invite_id, user, Ending::NoAnswer);
             }
             if self.in_room.get(&invite.sponsor) == Some(&invite.room_id) {
                 if let Some(first) = expired.first() {
@@ -264,9 +339,61 @@ impl Switchboard {
             }
             self.end_if_over(invite.room_id);
         }
+        self.flush_presence();
+    }
+
+    /// Where `user` stands now, as their contacts see it.
+    pub fn presence_of(&self, user: &str) -> Presence {
+        if !self.users.contains_key(user) {
+            Presence::Offline
+        } else if self.in_room.contains_key(user) {
+            Presence::InCall
+        } else {
+            Presence::Online
+        }
     }
 
     // ---- plumbing ----
+
+    fn touch(&mut self, user: &str) {
+        self.touched.push(user.to_owned());
+    }
+
+    /// Announces the presence of every touched user whose presence really changed.
+    fn flush_presence(&mut self) {
+        for user in std::mem::take(&mut self.touched) {
+            let now = self.presence_of(&user);
+            let before = self
+                .presence
+                .get(&user)
+                .copied()
+                .unwrap_or(Presence::Offline);
+            if now == before {
+                continue;
+            }
+            if now == Presence::Offline {
+                self.presence.remove(&user);
+            } else {
+                self.presence.insert(user.clone(), now);
+            }
+            self.out.push_back(Output::Presence {
+                user,
+                presence: now,
+            });
+        }
+    }
+
+    fn record(&mut self, record: Record) {
+        self.out.push_back(Output::Record(record));
+    }
+
+    fn record_end(&mut self, invite_id: &str, callee: &str, ending: Ending) {
+        self.record(Record::Ended {
+            invite_id: invite_id.to_owned(),
+            callee: callee.to_owned(),
+            ending,
+        });
+    }
 
     fn send(&mut self, conn: ConnId, msg: ServerMsg) {
         self.out.push_back(Output::Send { conn, msg });

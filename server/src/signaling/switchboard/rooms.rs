@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use app::protocol::{code, InviteData, ServerMsg, INVITE_DATA_VERSION};
 
-use super::{Refusal, Switchboard};
+use super::{Ending, Refusal, Switchboard};
 
 impl Switchboard {
     /// Removes `user` from the invitation's ringing set, if it is ringing for them.
@@ -39,11 +39,16 @@ impl Switchboard {
         let Some(room_id) = self.in_room.remove(user) else {
             return;
         };
+        self.touch(user);
         let Some(room) = self.rooms.get_mut(&room_id) else {
             return;
         };
         room.members.remove(user);
+        let answered = room.answered.remove(user);
         let others: Vec<String> = room.members.keys().cloned().collect();
+        if let Some(invite_id) = answered {
+            self.record_end(&invite_id, user, Ending::Answered);
+        }
         let empty = others.is_empty();
         for other in others {
             self.send_to_user(
@@ -65,6 +70,7 @@ impl Switchboard {
                 if let Some(invite) = self.invites.remove(&invite_id) {
                     for id in invite.pending {
                         self.ringing.remove(&id);
+                        self.record_end(&invite_id, &id, Ending::Cancelled);
                         self.send_to_user(
                             &id,
                             ServerMsg::CallingCancel {
@@ -94,6 +100,10 @@ impl Switchboard {
         if let Some(room) = self.rooms.remove(&room_id) {
             for member in room.members.keys() {
                 self.in_room.remove(member);
+                self.touch(member);
+                if let Some(invite_id) = room.answered.get(member) {
+                    self.record_end(invite_id, member, Ending::Answered);
+                }
                 self.send_to_user(member, ServerMsg::CallEnd { room_id });
             }
         }

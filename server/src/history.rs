@@ -1,0 +1,136 @@
+//! Call history, recorded by the server as calls happen (clients report nothing), and read back
+//! for the history page.
+
+use app::api::HistoryEntry;
+use sqlx::SqlitePool;
+use tokio::sync::mpsc;
+
+use crate::signaling::switchboard::{Ending, Record};
+
+/// Records waiting to be written; past this many, new ones are dropped with a warning rather
+/// than holding memory while the database is stuck.
+pub const BACKLOG: usize = 16 * 1024;
+
+/// Writes records in the order they happened, each stamped with the time it was made.
+pub async fn run_writer(db: SqlitePool, mut records: mpsc::Receiver<(i64, Record)>) {
+    while let Some((at, record)) = records.recv().await {
+        if let Err(e) = store(&db, at, &record).await {
+            tracing::error!("call history: {e}");
+        }
+    }
+}
+
+async fn store(db: &SqlitePool, at: i64, record: &Record) -> Result<(), sqlx::Error> {
+    match record {
+        Record::Placed {
+            invite_id,
+            caller,
+            callee,
+            call_type,
+            group,
+        } => {
+            sqlx::query(
+                "INSERT OR IGNORE INTO call_history
+                 (invite_id, caller_id, callee_id, call_type, is_group, started_at, outcome)
+                 VALUES (?, ?, ?, ?, ?, ?, 'ringing')",
+            )
+            .bind(invite_id)
+            .bind(caller)
+            .bind(callee)
+            .bind(u8::from(*call_type))
+            .bind(*group)
+            .bind(at)
+            .execute(db)
+            .await?;
+        }
+        Record::Answered { invite_id, callee } => {
+            sqlx::query(
+                "UPDATE call_history SET answered_at = ?, outcome = 'answered'
+                 WHERE invite_id = ? AND callee_id = ?",
+            )
+            .bind(at)
+            .bind(invite_id)
+            .bind(callee)
+            .execute(db)
+            .await?;
+        }
+        Record::Ended {
+            invite_id,
+            callee,
+            ending,
+        } => {
+            sqlx::query(
+                "UPDATE call_history SET ended_at = ?, outcome = ?
+                 WHERE invite_id = ? AND callee_id = ? AND ended_at IS NULL",
+            )
+            .bind(at)
+            .bind(ending.as_str())
+            .bind(invite_id)
+            .bind(callee)
+            .execute(db)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Calls still open when the server stopped ended then; the best time we know is now.
+pub async fn close_interrupted(db: &SqlitePool, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE call_history SET ended_at = ?,
+         outcome = CASE outcome WHEN 'ringing' THEN ? ELSE outcome END
+         WHERE ended_at IS NULL",
+    )
+    .bind(now)
+    .bind(Ending::NoAnswer.as_str())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    invite_id: String,
+    caller_id: String,
+    callee_id: String,
+    call_type: i64,
+    is_group: bool,
+    started_at: i64,
+    answered_at: Option<i64>,
+    ended_at: Option<i64>,
+    outcome: String,
+}
+
+/// `user`'s calls, made and received, newest first.
+pub async fn list(
+    db: &SqlitePool,
+    user: &str,
+    limit: u32,
+) -> Result<Vec<HistoryEntry>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT invite_id, caller_id, callee_id, call_type, is_group, started_at, answered_at, ended_at, outcome
+         FROM call_history WHERE caller_id = ?1 OR callee_id = ?1
+         ORDER BY started_at DESC, invite_id DESC LIMIT ?2",
+    )
+    .bind(user)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let outgoing = r.caller_id == user;
+            HistoryEntry {
+                invite_id: r.invite_id,
+                peer: if outgoing { r.callee_id } else { r.caller_id },
+                outgoing,
+                video: r.call_type == 2,
+                group: r.is_group,
+                started_at: r.started_at,
+                answered_at: r.answered_at,
+                ended_at: r.ended_at,
+                outcome: r.outcome,
+            }
+        })
+        .collect())
+}
