@@ -51,3 +51,21 @@ pub async fn load_home() -> Result<Option<HomeData>, ServerFnError> {
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))
 }
+
+/// What the history page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryData {
+    pub user_id: String,
+    pub entries: Vec<HistoryEntry>,
+}
+
+/// The signed-in user's recent calls, or `None` when nobody is signed in.
+#[server]
+pub async fn load_history() -> Result<Option<HistoryData>, ServerFnError> {
+    let backend = expect_context::<crate::backend::SharedBackend>();
+    let parts = expect_context::<http::request::Parts>();
+    backend
+        .history(&parts)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}

@@ -5,7 +5,10 @@
 
 use std::{future::Future, pin::Pin, sync::Arc};
 
-use crate::{api::HomeData, rules::FormError};
+use crate::{
+    api::{HistoryData, HomeData},
+    rules::FormError,
+};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -15,6 +18,12 @@ pub trait Backend: Send + Sync + 'static {
         &'a self,
         request: &'a http::request::Parts,
     ) -> BoxFuture<'a, Result<Option<HomeData>, FormError>>;
+
+    /// The signed-in user's recent calls, newest first; `None` if signed out.
+    fn history<'a>(
+        &'a self,
+        request: &'a http::request::Parts,
+    ) -> BoxFuture<'a, Result<Option<HistoryData>, FormError>>;
 }
 
 /// How the backend travels in Leptos' context.

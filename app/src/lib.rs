@@ -24,7 +24,7 @@ use leptos_router::{
 };
 
 /// Paths that need a signed-in user; the server redirects to `/login` without one.
-pub const PROTECTED_PATHS: &[&str] = &["/"];
+pub const PROTECTED_PATHS: &[&str] = &["/", "/history"];
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,11 +53,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(pages::call::CallSession::new());
     view! {
         <Title text="Calling"/>
         <Router>
+            <pages::call::CallLayer/>
             <Routes fallback=pages::NotFound>
                 <Route path=StaticSegment("") view=pages::home::HomePage/>
+                <Route path=StaticSegment("history") view=pages::history::HistoryPage/>
                 <Route path=StaticSegment("login") view=pages::auth::LoginPage/>
                 <Route path=StaticSegment("register") view=pages::auth::RegisterPage/>
             </Routes>

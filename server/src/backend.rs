@@ -1,7 +1,7 @@
 //! The app's data interface, served from the database and the request's session.
 
 use app::{
-    api::{Contact, HomeData},
+    api::{Contact, HistoryData, HomeData},
     backend::{Backend, BoxFuture},
     rules::FormError,
 };
@@ -9,22 +9,45 @@ use http::request::Parts;
 use sqlx::SqlitePool;
 use tower_sessions::Session;
 
-use crate::{contacts, sessions};
+use crate::{contacts, history, sessions};
+
+/// How many calls the history page shows.
+const HISTORY_LIMIT: u32 = 200;
 
 pub struct SiteBackend {
     pub db: SqlitePool,
 }
 
+async fn signed_in(request: &Parts) -> Option<String> {
+    let session = request.extensions.get::<Session>()?;
+    sessions::current_user(session).await
+}
+
 impl Backend for SiteBackend {
+    fn history<'a>(
+        &'a self,
+        request: &'a Parts,
+    ) -> BoxFuture<'a, Result<Option<HistoryData>, FormError>> {
+        Box::pin(async move {
+            let Some(user_id) = signed_in(request).await else {
+                return Ok(None);
+            };
+            history::list(&self.db, &user_id, HISTORY_LIMIT)
+                .await
+                .map(|entries| Some(HistoryData { user_id, entries }))
+                .map_err(|e| {
+                    tracing::error!("listing call history: {e}");
+                    FormError::Internal
+                })
+        })
+    }
+
     fn home<'a>(
         &'a self,
         request: &'a Parts,
     ) -> BoxFuture<'a, Result<Option<HomeData>, FormError>> {
         Box::pin(async move {
-            let Some(session) = request.extensions.get::<Session>() else {
-                return Ok(None);
-            };
-            let Some(user_id) = sessions::current_user(session).await else {
+            let Some(user_id) = signed_in(request).await else {
                 return Ok(None);
             };
             let contacts = contacts::list(&self.db, &user_id).await.map_err(|e| {

@@ -110,7 +110,7 @@ pub async fn list(
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT invite_id, caller_id, callee_id, call_type, is_group, started_at, answered_at, ended_at, outcome
          FROM call_history WHERE caller_id = ?1 OR callee_id = ?1
-         ORDER BY started_at DESC, invite_id DESC LIMIT ?2",
+         ORDER BY started_at DESC, rowid DESC LIMIT ?2",
     )
     .bind(user)
     .bind(limit)

@@ -4,8 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use super::{use_form_error, FormAlert};
-use crate::api::{load_home, Contact, HomeData};
+use super::{call::CallSession, use_form_error, FormAlert};
+use crate::{
+    api::{load_home, Contact, HomeData},
+    protocol::{CallType, Presence},
+};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -47,6 +50,16 @@ pub fn TopBar(user_id: String) -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Calling"</a>
+            <nav aria-label="Main">
+                <a href="/">"Contacts"</a>
+                <a href="/history">
+                    "History"
+                    {move || {
+                        let n = expect_context::<CallSession>().missed.get();
+                        (n > 0).then(|| view! { <span class="badge" aria-label=format!("{n} missed")>{n}</span> })
+                    }}
+                </a>
+            </nav>
             <div class="me">
                 <span class="avatar" aria-hidden="true">{initials(&user_id)}</span>
                 <span class="who">"Signed in as " <strong>{user_id}</strong></span>
@@ -106,12 +119,32 @@ fn ContactList(contacts: Vec<Contact>) -> impl IntoView {
 
 #[component]
 fn ContactRow(contact: Contact) -> impl IntoView {
+    let session = expect_context::<CallSession>();
     let id = contact.user_id;
     let remove_label = format!("Remove {id}");
+    let audio_label = format!("Audio call {id}");
+    let video_label = format!("Video call {id}");
+    let who = id.clone();
+    let status = Memo::new(move |_| match session.presence_of(&who) {
+        Presence::Online => "Online",
+        Presence::InCall => "In a call",
+        Presence::Offline => "Offline",
+    });
+    let (a, v) = (id.clone(), id.clone());
     view! {
         <li class="contact">
-            <span class="avatar" aria-hidden="true">{initials(&id)}</span>
-            <span class="name">{id.clone()}</span>
+            <span class="avatar" aria-hidden="true">
+                {initials(&id)}
+                <span class=move || format!("dot {}", status.get().to_lowercase().replace(" ", "-"))></span>
+            </span>
+            <div class="who">
+                <span class="name">{id.clone()}</span>
+                <span class="meta presence">{status}</span>
+            </div>
+            <button type="button" class="icon-button" aria-label=audio_label
+                on:click=move |_| session.call(vec![a.clone()], CallType::Audio)>"Audio"</button>
+            <button type="button" class="icon-button" aria-label=video_label
+                on:click=move |_| session.call(vec![v.clone()], CallType::Video)>"Video"</button>
             <form method="post" action="/contacts/remove">
                 <input type="hidden" name="contact_id" value=id/>
                 <button type="submit" class="ghost small" aria-label=remove_label>

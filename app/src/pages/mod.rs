@@ -1,6 +1,8 @@
 //! The site's pages.
 
 pub mod auth;
+pub mod call;
+pub mod history;
 pub mod home;
 
 use leptos::prelude::*;

@@ -1,0 +1,123 @@
+// The calling site as a person uses it: contacts with presence, ringing, the call screen,
+// history. Driven only through roles, labels and visible text.
+import type { Browser, BrowserContext, Page } from '@playwright/test';
+import { test, expect, signUp, expectHome, uniqueId } from './support';
+
+let contexts: BrowserContext[] = [];
+
+test.afterEach(async () => {
+  await Promise.all(contexts.map((c) => c.close()));
+  contexts = [];
+});
+
+async function person(browser: Browser, base: string, prefix: string, colorScheme: 'light' | 'dark' = 'light') {
+  const context = await browser.newContext({ colorScheme, viewport: { width: 1100, height: 760 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  const id = uniqueId(prefix);
+  await signUp(page, base, id);
+  await expectHome(page, base, id);
+  return { id, page };
+}
+
+async function addContact(page: Page, id: string) {
+  await page.getByLabel('Add a contact by user ID').fill(id);
+  await page.getByRole('button', { name: 'Add contact' }).click();
+  await expect(page.getByRole('list', { name: 'Your contacts' })).toContainText(id);
+}
+
+function row(page: Page, id: string) {
+  return page.getByRole('listitem').filter({ hasText: id });
+}
+
+async function expectTilePlaying(page: Page, id: string) {
+  const video = page.getByRole('figure', { name: id }).locator('video');
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 20_000 })
+    .toBeGreaterThan(0);
+}
+
+for (const scheme of ['light', 'dark'] as const) {
+  test(`call a contact, see and hear each other, hang up, find it in history (${scheme})`, async ({ browser, server }, info) => {
+    const alice = await person(browser, server.url, 'alice', scheme);
+    const bob = await person(browser, server.url, 'bob', scheme);
+    await addContact(alice.page, bob.id);
+    await addContact(bob.page, alice.id);
+    // The page reloads after adding; each sees the other come online.
+    await expect(row(alice.page, bob.id)).toContainText('Online');
+    await expect(row(bob.page, alice.id)).toContainText('Online');
+    await alice.page.screenshot({ path: info.outputPath(`contacts-${scheme}.png`) });
+
+    await alice.page.getByRole('button', { name: `Video call ${bob.id}` }).click();
+    await expect(alice.page.getByRole('dialog', { name: bob.id })).toContainText('Calling…');
+    const ringing = bob.page.getByRole('alertdialog', { name: alice.id });
+    await expect(ringing).toContainText('Incoming video call');
+    await expect(ringing.getByRole('button', { name: 'Accept' })).toBeFocused();
+    await bob.page.screenshot({ path: info.outputPath(`incoming-${scheme}.png`) });
+    await ringing.getByRole('button', { name: 'Accept' }).click();
+
+    await expectTilePlaying(alice.page, bob.id);
+    await expectTilePlaying(bob.page, alice.id);
+    await expect(row(bob.page, alice.id)).toContainText('In a call');
+    await alice.page.screenshot({ path: info.outputPath(`call-two-${scheme}.png`) });
+
+    await alice.page.getByRole('button', { name: 'Mute' }).click();
+    await expect(bob.page.getByRole('img', { name: `${alice.id} is muted` })).toBeVisible();
+    await alice.page.getByRole('button', { name: 'Unmute' }).click();
+    await expect(bob.page.getByRole('img', { name: `${alice.id} is muted` })).toHaveCount(0);
+    await alice.page.getByRole('button', { name: 'Camera off' }).click();
+    await expect(bob.page.getByRole('figure', { name: alice.id }).locator('video')).toBeHidden();
+    await alice.page.getByRole('button', { name: 'Camera on' }).click();
+    await expect(bob.page.getByRole('figure', { name: alice.id }).locator('video')).toBeVisible();
+
+    await bob.page.getByRole('button', { name: 'Hang up' }).click();
+    await expect(alice.page.getByRole('region', { name: 'Call' })).toHaveCount(0);
+    await expect(bob.page.getByRole('region', { name: 'Call' })).toHaveCount(0);
+
+    for (const [me, other, direction] of [[alice, bob, 'Outgoing'], [bob, alice, 'Incoming']] as const) {
+      await me.page.getByRole('link', { name: 'History' }).click();
+      const entry = me.page.getByRole('list', { name: 'Your calls' }).getByRole('listitem').first();
+      await expect(entry).toContainText(other.id);
+      await expect(entry).toContainText(direction);
+      await expect(entry).toContainText('Video call');
+    }
+    await bob.page.screenshot({ path: info.outputPath(`history-${scheme}.png`) });
+  });
+}
+
+test('a declined call and a missed call show as such', async ({ browser, server }) => {
+  const alice = await person(browser, server.url, 'alice');
+  const bob = await person(browser, server.url, 'bob');
+  await addContact(alice.page, bob.id);
+  await expect(row(alice.page, bob.id)).toContainText('Online');
+
+  await alice.page.getByRole('button', { name: `Audio call ${bob.id}` }).click();
+  await bob.page.getByRole('alertdialog', { name: alice.id }).getByRole('button', { name: 'Decline' }).click();
+  await expect(alice.page.getByRole('dialog', { name: bob.id }).getByRole('status')).toHaveText('Declined');
+  await alice.page.getByRole('button', { name: 'Close' }).click();
+
+  await alice.page.getByRole('button', { name: `Audio call ${bob.id}` }).click();
+  await expect(bob.page.getByRole('alertdialog', { name: alice.id })).toBeVisible();
+  await alice.page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(bob.page.getByRole('alertdialog')).toHaveCount(0);
+  // The missed call is counted where bob will look.
+  await expect(bob.page.getByRole('link', { name: /History/ })).toContainText('1');
+
+  await bob.page.getByRole('link', { name: /History/ }).click();
+  const calls = bob.page.getByRole('list', { name: 'Your calls' }).getByRole('listitem');
+  await expect(calls.nth(0)).toContainText('Missed');
+  await expect(calls.nth(1)).toContainText('Declined');
+  await alice.page.getByRole('link', { name: 'History' }).click();
+  const mine = alice.page.getByRole('list', { name: 'Your calls' }).getByRole('listitem');
+  await expect(mine.nth(0)).toContainText('Cancelled');
+  await expect(mine.nth(1)).toContainText('Declined');
+});
+
+test('presence goes offline when a contact leaves', async ({ browser, server }) => {
+  const alice = await person(browser, server.url, 'alice');
+  const bob = await person(browser, server.url, 'bob');
+  await addContact(alice.page, bob.id);
+  await expect(row(alice.page, bob.id)).toContainText('Online');
+  await bob.page.close();
+  await expect(row(alice.page, bob.id)).toContainText('Offline');
+});
