@@ -121,3 +121,45 @@ test('presence goes offline when a contact leaves', async ({ browser, server }) 
   await bob.page.close();
   await expect(row(alice.page, bob.id)).toContainText('Offline');
 });
+
+test('a three-way group call from the contact picker, then through a saved group', async ({ browser, server }, info) => {
+  const alice = await person(browser, server.url, 'alice');
+  const bob = await person(browser, server.url, 'bob');
+  const carol = await person(browser, server.url, 'carol');
+  for (const id of [bob.id, carol.id]) await addContact(alice.page, id);
+  await expect(row(alice.page, carol.id)).toContainText('Online');
+
+  await alice.page.getByRole('checkbox', { name: `Select ${bob.id}` }).check();
+  await alice.page.getByRole('checkbox', { name: `Select ${carol.id}` }).check();
+  const bar = alice.page.getByRole('region', { name: 'Selected contacts' });
+  await expect(bar).toContainText('2 selected');
+  await bar.getByRole('button', { name: 'Group video call' }).click();
+  for (const callee of [bob, carol]) {
+    const ringing = callee.page.getByRole('alertdialog', { name: alice.id });
+    await expect(ringing).toContainText('Incoming video call');
+    await ringing.getByRole('button', { name: 'Accept' }).click();
+  }
+  for (const [me, others] of [[alice, [bob, carol]], [bob, [alice, carol]], [carol, [alice, bob]]] as const) {
+    for (const other of others) await expectTilePlaying(me.page, other.id);
+  }
+  await alice.page.screenshot({ path: info.outputPath('call-three.png') });
+  // Switching type is for one-to-one calls only.
+  await expect(alice.page.getByRole('button', { name: 'Switch to audio' })).toHaveCount(0);
+  await alice.page.getByRole('button', { name: 'Hang up' }).click();
+  await bob.page.getByRole('button', { name: 'Hang up' }).click();
+  // Left alone, carol's call ends by itself.
+  await expect(carol.page.getByRole('region', { name: 'Call' })).toHaveCount(0);
+
+  // Save the pair as a group and call it again through the group.
+  await alice.page.getByRole('checkbox', { name: `Select ${bob.id}` }).check();
+  await alice.page.getByRole('checkbox', { name: `Select ${carol.id}` }).check();
+  await bar.getByLabel('Group name').fill('Team');
+  await bar.getByRole('button', { name: 'Save as group' }).click();
+  const groups = alice.page.getByRole('list', { name: 'Your groups' });
+  await expect(groups).toContainText('Team');
+  await groups.getByRole('button', { name: 'Audio call group Team' }).click();
+  for (const callee of [bob, carol]) {
+    await expect(callee.page.getByRole('alertdialog', { name: alice.id })).toContainText('Incoming audio call');
+  }
+  await alice.page.getByRole('button', { name: 'Cancel' }).click();
+});

@@ -4,7 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use super::{call::CallSession, use_form_error, FormAlert};
+use super::{
+    call::CallSession,
+    groups::{GroupBar, GroupList, Picking},
+    use_form_error, FormAlert,
+};
 use crate::{
     api::{load_home, Contact, HomeData},
     protocol::{CallType, Presence},
@@ -69,12 +73,15 @@ pub fn TopBar(user_id: String) -> impl IntoView {
             </div>
         </header>
     }
+    .into_any()
 }
 
 #[component]
 fn ContactList(contacts: Vec<Contact>) -> impl IntoView {
     let error = use_form_error();
     let count = contacts.len();
+    let picking = Picking::new();
+    provide_context(picking);
     view! {
         <section class="contacts" aria-labelledby="contacts-heading">
             <div class="section-head">
@@ -97,6 +104,11 @@ fn ContactList(contacts: Vec<Contact>) -> impl IntoView {
                 </div>
             </form>
             <FormAlert message=error/>
+            {(count >= FILTER_FROM).then(|| view! {
+                <input type="search" class="filter" aria-label="Filter contacts" placeholder="Filter contacts"
+                    on:input=move |e| picking.filter.set(event_target_value(&e))/>
+            })}
+            <GroupBar/>
             {if contacts.is_empty() {
                 view! {
                     <p class="empty">"No contacts yet. Add someone by their user ID to call them."</p>
@@ -113,9 +125,14 @@ fn ContactList(contacts: Vec<Contact>) -> impl IntoView {
                 }
                     .into_any()
             }}
+            <GroupList/>
         </section>
     }
+    .into_any()
 }
+
+/// A list this long gets a filter box.
+const FILTER_FROM: usize = 6;
 
 #[component]
 fn ContactRow(contact: Contact) -> impl IntoView {
@@ -131,8 +148,13 @@ fn ContactRow(contact: Contact) -> impl IntoView {
         Presence::Offline => "Offline",
     });
     let (a, v) = (id.clone(), id.clone());
+    let picking = expect_context::<Picking>();
+    let (shown, picked) = (id.clone(), id.clone());
+    let select_label = format!("Select {id}");
     view! {
-        <li class="contact">
+        <li class="contact" style:display=move || if picking.shows(&shown) { "" } else { "none" }>
+            <input type="checkbox" class="pick" aria-label=select_label
+                on:change=move |e| picking.toggle(&picked, event_target_checked(&e))/>
             <span class="avatar" aria-hidden="true">
                 {initials(&id)}
                 <span class=move || format!("dot {}", status.get().to_lowercase().replace(" ", "-"))></span>

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod call;
+pub mod groups;
 pub mod history;
 pub mod home;
 

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
-use crate::protocol::{CallType, Presence};
+use crate::protocol::{CallType, GroupInfo, Presence};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
@@ -48,6 +48,7 @@ pub struct CallSession {
     pub muted: RwSignal<bool>,
     pub camera: RwSignal<bool>,
     pub notice: RwSignal<Option<String>>,
+    pub groups: RwSignal<Vec<GroupInfo>>,
     #[cfg(feature = "hydrate")]
     engine: StoredValue<Option<crate::calling::web::Engine>, LocalStorage>,
 }
@@ -63,6 +64,7 @@ impl CallSession {
             muted: RwSignal::new(false),
             camera: RwSignal::new(true),
             notice: RwSignal::new(None),
+            groups: RwSignal::new(Vec::new()),
             #[cfg(feature = "hydrate")]
             engine: StoredValue::new_local(None),
         }
@@ -105,6 +107,7 @@ mod actions {
                     Ok(()) => {
                         self.me.set(Some(user_id));
                         self.kicked.set(false);
+                        self.refresh_groups();
                     }
                     Err(f) => self
                         .notice
@@ -125,6 +128,41 @@ mod actions {
         }
 
         pub fn call(self, peers: Vec<String>, call_type: CallType) {
+            self.place(peers, call_type, None);
+        }
+
+        /// Calls a named group's members, through the group.
+        pub fn call_group(self, group: &GroupInfo, call_type: CallType) {
+            let me = self.me.get_untracked().unwrap_or_default();
+            let peers = group
+                .user_ids
+                .iter()
+                .filter(|u| **u != me)
+                .cloned()
+                .collect();
+            self.place(peers, call_type, Some(group.group_id.clone()));
+        }
+
+        pub fn create_group(self, name: String, members: Vec<String>) {
+            let Some(engine) = self.engine() else { return };
+            leptos::task::spawn_local(async move {
+                match engine.create_group(name, members).await {
+                    Ok(_) => self.refresh_groups(),
+                    Err(f) => self.notice.set(Some(f.message)),
+                }
+            });
+        }
+
+        fn refresh_groups(self) {
+            let Some(engine) = self.engine() else { return };
+            leptos::task::spawn_local(async move {
+                if let Ok(outcome) = engine.list_groups().await {
+                    self.groups.set(outcome.groups.unwrap_or_default());
+                }
+            });
+        }
+
+        fn place(self, peers: Vec<String>, call_type: CallType, group_id: Option<String>) {
             let Some(engine) = self.engine() else { return };
             let video = call_type == CallType::Video;
             self.muted.set(false);
@@ -135,7 +173,7 @@ mod actions {
                 outcome: None,
             });
             leptos::task::spawn_local(async move {
-                if let Err(f) = engine.call(peers, call_type, 30, None).await {
+                if let Err(f) = engine.call(peers, call_type, 30, group_id).await {
                     self.notice.set(Some(f.message));
                     self.view.set(CallView::Idle);
                 }
@@ -428,6 +466,8 @@ mod server_side {
         pub fn start(self) {}
         pub fn reconnect(self) {}
         pub fn call(self, _peers: Vec<String>, _call_type: CallType) {}
+        pub fn call_group(self, _group: &GroupInfo, _call_type: CallType) {}
+        pub fn create_group(self, _name: String, _members: Vec<String>) {}
         pub fn accept(self) {}
         pub fn decline(self) {}
         pub fn hangup(self) {}
