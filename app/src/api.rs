@@ -15,6 +15,8 @@ pub struct Contact {
 pub struct HomeData {
     pub user_id: String,
     pub contacts: Vec<Contact>,
+    /// Incoming calls missed since the user last opened their history.
+    pub missed: u32,
 }
 
 /// One call in someone's history: one invitee of one invitation.

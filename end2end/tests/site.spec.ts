@@ -100,13 +100,19 @@ test('a declined call and a missed call show as such', async ({ browser, server 
   await expect(bob.page.getByRole('alertdialog', { name: alice.id })).toBeVisible();
   await alice.page.getByRole('button', { name: 'Cancel' }).click();
   await expect(bob.page.getByRole('alertdialog')).toHaveCount(0);
-  // The missed call is counted where bob will look.
+  // The missed call is counted where bob will look, now and the next time he opens the site.
   await expect(bob.page.getByRole('link', { name: /History/ })).toContainText('1');
+  await bob.page.reload();
+  await expect(bob.page.getByRole('link', { name: /History/ })).toHaveAccessibleName('History 1 missed');
 
   await bob.page.getByRole('link', { name: /History/ }).click();
   const calls = bob.page.getByRole('list', { name: 'Your calls' }).getByRole('listitem');
   await expect(calls.nth(0)).toContainText('Missed');
   await expect(calls.nth(1)).toContainText('Declined');
+  // Having looked, the badge is gone.
+  await bob.page.getByRole('link', { name: 'Contacts' }).click();
+  await expect(bob.page.getByRole('heading', { name: 'Contacts' })).toBeVisible();
+  await expect(bob.page.getByRole('link', { name: /History/ })).toHaveAccessibleName('History');
   await alice.page.getByRole('link', { name: 'History' }).click();
   const mine = alice.page.getByRole('list', { name: 'Your calls' }).getByRole('listitem');
   await expect(mine.nth(0)).toContainText('Cancelled');

@@ -32,13 +32,15 @@ impl Backend for SiteBackend {
             let Some(user_id) = signed_in(request).await else {
                 return Ok(None);
             };
-            history::list(&self.db, &user_id, HISTORY_LIMIT)
-                .await
-                .map(|entries| Some(HistoryData { user_id, entries }))
-                .map_err(|e| {
-                    tracing::error!("listing call history: {e}");
-                    FormError::Internal
-                })
+            let entries = history::list(&self.db, &user_id, HISTORY_LIMIT).await;
+            let seen = history::mark_seen(&self.db, &user_id, crate::db::unix_now()).await;
+            match (entries, seen) {
+                (Ok(entries), Ok(())) => Ok(Some(HistoryData { user_id, entries })),
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::error!("call history: {e}");
+                    Err(FormError::Internal)
+                }
+            }
         })
     }
 
@@ -54,7 +56,14 @@ impl Backend for SiteBackend {
                 tracing::error!("listing contacts: {e}");
                 FormError::Internal
             })?;
+            let missed = history::missed_since_seen(&self.db, &user_id)
+                .await
+                .map_err(|e| {
+                    tracing::error!("counting missed calls: {e}");
+                    FormError::Internal
+                })?;
             Ok(Some(HomeData {
+                missed,
                 user_id,
                 contacts: contacts
                     .into_iter()

@@ -134,3 +134,26 @@ pub async fn list(
         })
         .collect())
 }
+
+/// Incoming calls `user` missed since they last opened their history.
+pub async fn missed_since_seen(db: &SqlitePool, user: &str) -> Result<u32, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM call_history
+         WHERE callee_id = ?1 AND outcome IN ('no_answer', 'cancelled')
+         AND ended_at > (SELECT history_seen_at FROM users WHERE user_id = ?1)",
+    )
+    .bind(user)
+    .fetch_one(db)
+    .await?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// `user` has just seen their history.
+pub async fn mark_seen(db: &SqlitePool, user: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET history_seen_at = ? WHERE user_id = ?")
+        .bind(now)
+        .bind(user)
+        .execute(db)
+        .await?;
+    Ok(())
+}

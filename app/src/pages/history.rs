@@ -30,6 +30,9 @@ pub fn HistoryPage() -> impl IntoView {
 #[component]
 fn History(data: HistoryData) -> impl IntoView {
     let entries = data.entries;
+    // Looking at the history is what clears the missed-call badge.
+    let session = expect_context::<CallSession>();
+    Effect::new(move |_| session.missed.set(0));
     view! {
         <TopBar user_id=data.user_id/>
         <main class="page">

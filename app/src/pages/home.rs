@@ -41,7 +41,7 @@ pub fn HomePage() -> impl IntoView {
 #[component]
 fn Home(home: HomeData) -> impl IntoView {
     view! {
-        <TopBar user_id=home.user_id.clone()/>
+        <TopBar user_id=home.user_id.clone() missed=home.missed/>
         <main class="page">
             <ContactList contacts=home.contacts/>
         </main>
@@ -50,7 +50,8 @@ fn Home(home: HomeData) -> impl IntoView {
 
 /// The bar across every signed-in page: who you are and how to leave.
 #[component]
-pub fn TopBar(user_id: String) -> impl IntoView {
+pub fn TopBar(user_id: String, #[prop(optional)] missed: u32) -> impl IntoView {
+    let session = expect_context::<CallSession>();
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Calling"</a>
@@ -59,7 +60,7 @@ pub fn TopBar(user_id: String) -> impl IntoView {
                 <a href="/history">
                     "History"
                     {move || {
-                        let n = expect_context::<CallSession>().missed.get();
+                        let n = missed + session.missed.get();
                         (n > 0).then(|| view! { <span class="badge" aria-label=format!("{n} missed")>{n}</span> })
                     }}
                 </a>
