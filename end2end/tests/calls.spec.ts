@@ -41,6 +41,9 @@ test('one-to-one video call: both sides play video and hear audio, hangup ends i
   await alice.expectVideoPlaying('local');
   await alice.expectAudioFrom(bob.userId);
   await bob.expectAudioFrom(alice.userId);
+  // Indicators from WebRTC statistics: the fake microphone beeps, and loopback is a good link.
+  await alice.waitFor('NETWORK_QUALITY', { userID: bob.userId, quality: 'good' });
+  await alice.waitFor('SPEAKING', { userID: bob.userId, isSpeaking: true });
   // The local preview is muted; remote video elements carry no second copy of the audio.
   expect(await alice.page.evaluate(() => (document.querySelector('#local video') as HTMLVideoElement).muted)).toBe(true);
 

@@ -59,6 +59,7 @@ for (const scheme of ['light', 'dark'] as const) {
     await expectTilePlaying(alice.page, bob.id);
     await expectTilePlaying(bob.page, alice.id);
     await expect(row(bob.page, alice.id)).toContainText('In a call');
+    await expect(alice.page.getByRole('figure', { name: bob.id }).getByRole('img', { name: 'Connection good' })).toBeVisible();
     await alice.page.screenshot({ path: info.outputPath(`call-two-${scheme}.png`) });
 
     await alice.page.getByRole('button', { name: 'Mute' }).click();

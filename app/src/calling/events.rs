@@ -70,10 +70,27 @@ pub enum Event {
         user_id: String,
         status: Presence,
     },
+    /// Not in TRTCCalling: a member started or stopped speaking.
+    Speaking {
+        user_id: String,
+        speaking: bool,
+    },
+    /// Not in TRTCCalling: the connection with a member dropped and is being restored (true),
+    /// or is back (false).
+    Reconnecting {
+        user_id: String,
+        reconnecting: bool,
+    },
+    /// Not in TRTCCalling: the connection with a member got better or worse.
+    NetworkQuality {
+        user_id: String,
+        quality: super::quality::Quality,
+    },
 }
 
-/// The spec's event names, as `TRTCCalling.EVENT` lists them, and `PRESENCE`.
-pub const EVENT_NAMES: [&str; 14] = [
+/// The spec's event names, as `TRTCCalling.EVENT` lists them, and our `PRESENCE`, `SPEAKING`,
+/// `NETWORK_QUALITY` and `RECONNECTING`.
+pub const EVENT_NAMES: [&str; 17] = [
     "INVITED",
     "REJECT",
     "NO_RESP",
@@ -88,6 +105,9 @@ pub const EVENT_NAMES: [&str; 14] = [
     "USER_AUDIO_AVAILABLE",
     "ERROR",
     "PRESENCE",
+    "SPEAKING",
+    "NETWORK_QUALITY",
+    "RECONNECTING",
 ];
 
 impl Event {
@@ -107,6 +127,9 @@ impl Event {
             Self::UserAudioAvailable { .. } => "USER_AUDIO_AVAILABLE",
             Self::Error { .. } => "ERROR",
             Self::Presence { .. } => "PRESENCE",
+            Self::Speaking { .. } => "SPEAKING",
+            Self::NetworkQuality { .. } => "NETWORK_QUALITY",
+            Self::Reconnecting { .. } => "RECONNECTING",
         }
     }
 
@@ -143,6 +166,18 @@ impl Event {
             }
             Self::Error { code, message } => json!({ "code": code, "message": message }),
             Self::Presence { user_id, status } => json!({ "userID": user_id, "status": status }),
+            Self::Speaking { user_id, speaking } => {
+                json!({ "userID": user_id, "isSpeaking": speaking })
+            }
+            Self::Reconnecting {
+                user_id,
+                reconnecting,
+            } => {
+                json!({ "userID": user_id, "isReconnecting": reconnecting })
+            }
+            Self::NetworkQuality { user_id, quality } => {
+                json!({ "userID": user_id, "quality": quality.as_str() })
+            }
         }
     }
 }

@@ -22,6 +22,7 @@ use self::{media::LocalMedia, peer::Peer, views::Views};
 use super::{
     events::{code as ecode, Event},
     machine::{Effect, Failure, Machine, Phase, Request, Token},
+    quality::{Meter, Sample},
 };
 use crate::protocol::{CallType, ClientMsg, IceServer, Outcome, ServerMsg, SignalData};
 
@@ -36,6 +37,8 @@ pub(crate) struct Inner {
     peers: HashMap<String, Peer>,
     views: Views,
     listeners: Vec<(u64, Listener)>,
+    meters: HashMap<String, Meter>,
+    sampling: bool,
     waiters: HashMap<Token, (Function, Option<Result<Outcome, Failure>>)>,
     next_id: u64,
 }
@@ -63,6 +66,8 @@ impl Engine {
             peers: HashMap::new(),
             views: Views::default(),
             listeners: Vec::new(),
+            meters: HashMap::new(),
+            sampling: false,
             waiters: HashMap::new(),
             next_id: 0,
         })))
@@ -410,6 +415,7 @@ impl Engine {
                 }
                 Effect::Connect { user, offer } => self.connect_peer(user, offer),
                 Effect::Disconnect { user } => {
+                    self.0.borrow_mut().meters.remove(&user);
                     let peer = self.0.borrow_mut().peers.remove(&user);
                     if let Some(peer) = peer {
                         peer.close();
@@ -461,12 +467,13 @@ impl Engine {
     }
 
     fn connect_peer(&self, user: String, offer: bool) {
-        let created = Peer::new(self, &user);
+        let created = Peer::new(self, &user, offer);
         match created {
             Ok(peer) => {
                 let stream = Clone::clone(&peer.remote);
                 self.0.borrow_mut().peers.insert(user.clone(), peer);
                 self.0.borrow().views.attach_remote(&user, &stream);
+                self.start_sampling();
                 if offer {
                     let engine = self.clone();
                     wasm_bindgen_futures::spawn_local(async move {
@@ -585,6 +592,97 @@ impl Engine {
         }
     }
 
+    /// A peer connection's state changed: report drops and recoveries, and have the offering
+    /// side restart ICE when the connection failed.
+    pub(crate) fn on_link_state(&self, user: &str, state: &str) {
+        let Some((was, offerer)) = self.with_peer(user, |p, _| (p.reconnecting, p.offerer)) else {
+            return;
+        };
+        let now = match state {
+            "disconnected" | "failed" => true,
+            "connected" => false,
+            _ => was,
+        };
+        if now != was {
+            self.with_peer(user, |p, _| p.reconnecting = now);
+            self.emit(Event::Reconnecting {
+                user_id: user.to_owned(),
+                reconnecting: now,
+            });
+        }
+        if state == "failed" && offerer {
+            let (engine, user) = (self.clone(), user.to_owned());
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(f) = peer::restart_ice(&engine, &user).await {
+                    engine.emit(Event::Error {
+                        code: f.code,
+                        message: f.message,
+                    });
+                }
+            });
+        }
+    }
+
+    /// Samples every connection's statistics about twice a second while there are any, for the
+    /// speaking and connection-quality events.
+    fn start_sampling(&self) {
+        if std::mem::replace(&mut self.0.borrow_mut().sampling, true) {
+            return;
+        }
+        let weak = self.weak();
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                sleep_ms(500).await;
+                let Some(engine) = Engine::from_weak(&weak) else {
+                    return;
+                };
+                let peers: Vec<(String, web_sys::RtcPeerConnection)> = engine
+                    .0
+                    .borrow()
+                    .peers
+                    .iter()
+                    .map(|(u, p)| (u.clone(), p.pc.clone()))
+                    .collect();
+                if peers.is_empty() {
+                    let mut inner = engine.0.borrow_mut();
+                    inner.sampling = false;
+                    inner.meters.clear();
+                    return;
+                }
+                for (user, pc) in peers {
+                    let Ok(s) = peer::stats(&pc).await else {
+                        continue;
+                    };
+                    let sample = Sample {
+                        audio_level: s.audio_level,
+                        packets_received: s.audio_packets_received + s.video_packets_received,
+                        packets_lost: s.audio_packets_lost + s.video_packets_lost,
+                        round_trip_time: s.round_trip_time,
+                    };
+                    let changes = {
+                        let mut inner = engine.0.borrow_mut();
+                        if !inner.peers.contains_key(&user) {
+                            continue;
+                        }
+                        inner.meters.entry(user.clone()).or_default().update(sample)
+                    };
+                    if let Some(speaking) = changes.speaking {
+                        engine.emit(Event::Speaking {
+                            user_id: user.clone(),
+                            speaking,
+                        });
+                    }
+                    if let Some(quality) = changes.quality {
+                        engine.emit(Event::NetworkQuality {
+                            user_id: user,
+                            quality,
+                        });
+                    }
+                }
+            }
+        });
+    }
+
     pub(crate) fn ice_servers(&self) -> Vec<IceServer> {
         self.0.borrow().ice_servers.clone()
     }
@@ -604,4 +702,14 @@ impl Engine {
             inner.views.attach_remote(user, &peer.remote);
         }
     }
+}
+
+/// Resolves after `ms` milliseconds.
+async fn sleep_ms(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
 }

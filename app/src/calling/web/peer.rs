@@ -18,6 +18,10 @@ use super::{super::events::code as ecode, super::machine::Failure, Engine};
 
 pub struct Peer {
     pub pc: RtcPeerConnection,
+    /// Whether this side makes the offers (and so the ICE restarts) on this connection.
+    pub offerer: bool,
+    /// The connection dropped and has not come back yet.
+    pub reconnecting: bool,
     /// What the member sends us; views and the audio element play it.
     pub remote: MediaStream,
     audio: HtmlAudioElement,
@@ -36,7 +40,7 @@ fn webrtc(what: &str, e: JsValue) -> Failure {
 }
 
 impl Peer {
-    pub fn new(engine: &Engine, user: &str) -> Result<Self, Failure> {
+    pub fn new(engine: &Engine, user: &str, offerer: bool) -> Result<Self, Failure> {
         let config = RtcConfiguration::new();
         let servers = serde_json::to_string(&engine.ice_servers()).unwrap_or_else(|_| "[]".into());
         config.set_ice_servers(
@@ -70,8 +74,22 @@ impl Peer {
                 engine.refresh_remote_views(&from);
             }
         });
+        let weak = engine.weak();
+        let of = user.to_owned();
+        let on_state = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let state = e
+                .dyn_ref::<web_sys::Event>()
+                .and_then(|e| e.target())
+                .and_then(|t| Reflect::get(&t, &"connectionState".into()).ok())
+                .and_then(|s| s.as_string())
+                .unwrap_or_default();
+            if let Some(engine) = Engine::from_weak(&weak) {
+                engine.on_link_state(&of, &state);
+            }
+        });
         pc.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+        pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
 
         let audio: HtmlAudioElement = web_sys::window()
             .and_then(|w| w.document())
@@ -90,11 +108,13 @@ impl Peer {
 
         Ok(Self {
             pc,
+            offerer,
+            reconnecting: false,
             remote,
             audio,
             queued: Vec::new(),
             remote_set: false,
-            _handlers: vec![on_candidate, on_track],
+            _handlers: vec![on_candidate, on_track, on_state],
         })
     }
 
@@ -110,6 +130,7 @@ impl Peer {
     pub fn close(self) {
         self.pc.set_onicecandidate(None);
         self.pc.set_ontrack(None);
+        self.pc.set_onconnectionstatechange(None);
         self.pc.close();
         self.audio.set_src_object(None);
         self.audio.remove();
@@ -153,6 +174,23 @@ pub async fn make_offer(engine: &Engine, user: &str) -> Result<(), Failure> {
     }) else {
         return Ok(());
     };
+    send_offer(engine, user, &pc).await
+}
+
+/// Offers again with fresh ICE credentials, after the connection failed.
+pub async fn restart_ice(engine: &Engine, user: &str) -> Result<(), Failure> {
+    let Some(pc) = engine.with_peer(user, |peer, _| peer.pc.clone()) else {
+        return Ok(());
+    };
+    if let Ok(restart) = Reflect::get(&pc, &"restartIce".into()) {
+        if let Some(f) = restart.dyn_ref::<js_sys::Function>() {
+            let _ = f.call0(&pc);
+        }
+    }
+    send_offer(engine, user, &pc).await
+}
+
+async fn send_offer(engine: &Engine, user: &str, pc: &RtcPeerConnection) -> Result<(), Failure> {
     let offer = JsFuture::from(pc.create_offer())
         .await
         .map_err(|e| webrtc("createOffer", e))?;
@@ -254,6 +292,8 @@ pub struct Stats {
     pub audio_packets_lost: i64,
     #[serde(rename = "audioLevel")]
     pub audio_level: f64,
+    #[serde(rename = "videoPacketsReceived")]
+    pub video_packets_received: u64,
     #[serde(rename = "videoFramesDecoded")]
     pub video_frames_decoded: u64,
     #[serde(rename = "videoPacketsLost")]
@@ -282,6 +322,7 @@ pub async fn stats(pc: &RtcPeerConnection) -> Result<Stats, Failure> {
             }
             Some("inbound-rtp") if kind == "video" => {
                 out.video_frames_decoded += num(&stat, "framesDecoded").unwrap_or(0.0) as u64;
+                out.video_packets_received += num(&stat, "packetsReceived").unwrap_or(0.0) as u64;
                 out.video_packets_lost += num(&stat, "packetsLost").unwrap_or(0.0) as i64;
             }
             Some("candidate-pair")

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use super::{CallSession, CallView, Member};
+
 use crate::{pages::home::initials, protocol::CallType};
 
 #[component]
@@ -63,6 +64,7 @@ pub fn CallScreen() -> impl IntoView {
             <Controls video=video/>
         </section>
     }
+    .into_any()
 }
 
 /// One participant: their video, or their initials when the camera is off or the call is
@@ -85,21 +87,36 @@ fn Tile(user: String, video: Memo<bool>) -> impl IntoView {
     }
     let camera_on = move || video.get() && state.get().is_some_and(|m: Member| m.video);
     let muted = move || state.get().is_some_and(|m| !m.audio);
+    let speaking = move || state.get().is_some_and(|m| m.speaking);
+    let reconnecting = move || state.get().is_some_and(|m| m.reconnecting);
+    let quality = move || state.get().and_then(|m| m.quality);
     let muted_label = format!("{user} is muted");
     view! {
-        <figure class="tile" aria-label=user.clone()>
+        <figure class="tile" class:speaking=speaking aria-label=user.clone()>
             <div id=dom_id class="video" class:hidden=move || !camera_on()></div>
             <div class="placeholder" class:hidden=camera_on aria-hidden="true">
                 <span class="avatar huge">{initials(&user)}</span>
             </div>
+            <Show when=reconnecting>
+                <div class="reconnecting" role="status">"Reconnecting…"</div>
+            </Show>
             <figcaption>
                 <span class="name">{user.clone()}</span>
+                {move || quality().map(|q| view! {
+                    <span class=format!("quality-bars {q}") role="img" aria-label=format!("Connection {q}")>
+                        <i></i><i></i><i></i>
+                    </span>
+                })}
+                <Show when=speaking>
+                    <span class="sr-only">"speaking"</span>
+                </Show>
                 <Show when=muted>
                     <span class="muted-marker" role="img" aria-label=muted_label.clone()>"Muted"</span>
                 </Show>
             </figcaption>
         </figure>
     }
+    .into_any()
 }
 
 #[component]
@@ -144,4 +161,5 @@ fn Controls(video: Memo<bool>) -> impl IntoView {
             <button class="round danger" on:click=move |_| session.hangup()>"Hang up"</button>
         </div>
     }
+    .into_any()
 }

@@ -11,6 +11,23 @@ pub struct Member {
     pub user_id: String,
     pub audio: bool,
     pub video: bool,
+    pub speaking: bool,
+    /// `good`, `fair` or `poor`, once known.
+    pub quality: Option<&'static str>,
+    pub reconnecting: bool,
+}
+
+impl Member {
+    pub fn new(user_id: String, video: bool) -> Self {
+        Self {
+            user_id,
+            audio: true,
+            video,
+            speaking: false,
+            quality: None,
+            reconnecting: false,
+        }
+    }
 }
 
 /// What the calling UI shows.
@@ -197,11 +214,7 @@ mod actions {
             self.camera.set(video);
             self.view.set(CallView::InCall {
                 video,
-                members: vec![Member {
-                    user_id: sponsor,
-                    audio: true,
-                    video,
-                }],
+                members: vec![Member::new(sponsor, video)],
             });
             leptos::task::spawn_local(async move {
                 if let Err(f) = engine.accept(invite_id).await {
@@ -385,11 +398,7 @@ mod actions {
                             _ => Vec::new(),
                         };
                         if !members.iter().any(|m| m.user_id == user_id) {
-                            members.push(Member {
-                                user_id: user_id.clone(),
-                                audio: true,
-                                video,
-                            });
+                            members.push(Member::new(user_id.clone(), video));
                         }
                         *v = CallView::InCall { video, members };
                     });
@@ -426,6 +435,16 @@ mod actions {
                     p.insert(user_id, status);
                 }),
                 Event::Error { message, .. } => self.notice.set(Some(message)),
+                Event::Speaking { user_id, speaking } => {
+                    self.update_member(&user_id, |m| m.speaking = speaking)
+                }
+                Event::NetworkQuality { user_id, quality } => {
+                    self.update_member(&user_id, |m| m.quality = Some(quality.as_str()))
+                }
+                Event::Reconnecting {
+                    user_id,
+                    reconnecting,
+                } => self.update_member(&user_id, |m| m.reconnecting = reconnecting),
             }
         }
     }
