@@ -30,11 +30,15 @@ function row(page: Page, id: string) {
   return page.getByRole('listitem').filter({ hasText: id });
 }
 
+/// The tile's video has a size and its frames keep coming.
 async function expectTilePlaying(page: Page, id: string) {
   const video = page.getByRole('figure', { name: id }).locator('video');
   await expect
     .poll(() => video.evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 20_000 })
     .toBeGreaterThan(0);
+  const frames = () => video.evaluate((v: HTMLVideoElement) => v.getVideoPlaybackQuality().totalVideoFrames);
+  const before = await frames();
+  await expect.poll(frames, { timeout: 10_000 }).toBeGreaterThan(before + 5);
 }
 
 for (const scheme of ['light', 'dark'] as const) {
@@ -61,6 +65,15 @@ for (const scheme of ['light', 'dark'] as const) {
     await expect(row(bob.page, alice.id)).toContainText('In a call');
     await expect(alice.page.getByRole('figure', { name: bob.id }).getByRole('img', { name: 'Connection good' })).toBeVisible();
     await alice.page.screenshot({ path: info.outputPath(`call-two-${scheme}.png`) });
+
+    // Device pickers list the devices; switching camera and microphone keeps the call going.
+    for (const label of ['Camera', 'Microphone']) {
+      const picker = alice.page.getByRole('combobox', { name: label });
+      await expect(picker.getByRole('option')).not.toHaveCount(0);
+      const last = await picker.getByRole('option').last().getAttribute('value');
+      await picker.selectOption(last!);
+    }
+    await expectTilePlaying(bob.page, alice.id);
 
     await alice.page.getByRole('button', { name: 'Mute' }).click();
     await expect(bob.page.getByRole('img', { name: `${alice.id} is muted` })).toBeVisible();

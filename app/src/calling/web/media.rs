@@ -34,9 +34,27 @@ impl Profile {
     }
 }
 
+/// Devices the user picked; `None` is the browser's default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceChoice {
+    pub camera: Option<String>,
+    pub microphone: Option<String>,
+    pub speaker: Option<String>,
+}
+
+/// A camera, microphone or speaker, as `enumerateDevices` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    /// `videoinput`, `audioinput` or `audiooutput`.
+    pub kind: String,
+    pub id: String,
+    pub label: String,
+}
+
 /// What is being captured, and the stream local previews show.
 pub struct LocalMedia {
     pub profile: Profile,
+    pub choice: DeviceChoice,
     mic: Option<MediaStreamTrack>,
     camera: Option<MediaStreamTrack>,
     mic_muted: bool,
@@ -48,6 +66,7 @@ impl LocalMedia {
     pub fn new() -> Self {
         Self {
             profile: Profile::P480,
+            choice: DeviceChoice::default(),
             mic: None,
             camera: None,
             mic_muted: false,
@@ -117,7 +136,24 @@ impl LocalMedia {
     }
 }
 
-fn video_constraints(profile: Profile) -> JsValue {
+fn exact(id: &str) -> Object {
+    let o = Object::new();
+    let _ = Reflect::set(&o, &"exact".into(), &id.into());
+    o
+}
+
+fn audio_constraints(device: Option<&str>) -> JsValue {
+    match device {
+        None => true.into(),
+        Some(id) => {
+            let c = Object::new();
+            let _ = Reflect::set(&c, &"deviceId".into(), &exact(id));
+            c.into()
+        }
+    }
+}
+
+fn video_constraints(profile: Profile, device: Option<&str>) -> JsValue {
     let (w, h) = profile.size();
     let ideal = |v: u32| {
         let o = Object::new();
@@ -127,31 +163,59 @@ fn video_constraints(profile: Profile) -> JsValue {
     let c = Object::new();
     let _ = Reflect::set(&c, &"width".into(), &ideal(w));
     let _ = Reflect::set(&c, &"height".into(), &ideal(h));
+    if let Some(id) = device {
+        let _ = Reflect::set(&c, &"deviceId".into(), &exact(id));
+    }
     c.into()
 }
 
-async fn get_user_media(audio: bool, video: Option<Profile>) -> Result<MediaStream, Failure> {
-    let devices = web_sys::window()
+fn media_devices() -> Result<web_sys::MediaDevices, Failure> {
+    web_sys::window()
         .and_then(|w| w.navigator().media_devices().ok())
         .ok_or_else(|| {
             Failure::new(
                 ecode::PERMISSION_DENIED,
                 "this page cannot use media devices (is it served over https?)",
             )
-        })?;
+        })
+}
+
+async fn get_user_media(audio: JsValue, video: JsValue) -> Result<MediaStream, Failure> {
+    let wanted_video = video.is_object();
     let constraints = MediaStreamConstraints::new();
-    constraints.set_audio(&audio.into());
-    match video {
-        Some(p) => constraints.set_video(&video_constraints(p)),
-        None => constraints.set_video(&false.into()),
-    }
-    let promise = devices
+    constraints.set_audio(&audio);
+    constraints.set_video(&video);
+    let promise = media_devices()?
         .get_user_media_with_constraints(&constraints)
-        .map_err(|e| device_error(e, video.is_some()))?;
+        .map_err(|e| device_error(e, wanted_video))?;
     let stream = JsFuture::from(promise)
         .await
-        .map_err(|e| device_error(e, video.is_some()))?;
+        .map_err(|e| device_error(e, wanted_video))?;
     Ok(stream.unchecked_into())
+}
+
+/// Cameras, microphones and speakers. Labels are empty until the page may use the devices.
+pub async fn list_devices() -> Vec<Device> {
+    let Ok(promise) = media_devices().and_then(|m| {
+        m.enumerate_devices()
+            .map_err(|_| Failure::new(ecode::PERMISSION_DENIED, "cannot list devices"))
+    }) else {
+        return Vec::new();
+    };
+    let Ok(list) = JsFuture::from(promise).await else {
+        return Vec::new();
+    };
+    let text = |o: &JsValue, k: &str| {
+        Reflect::get(o, &k.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    js_sys::Array::from(&list)
+        .iter()
+        .map(|d| Device { kind: text(&d, "kind"), id: text(&d, "deviceId"), label: text(&d, "label") })
+        .filter(|d| !d.id.is_empty())
+        .collect()
 }
 
 /// TRTCCalling 1.0's codes: 60003 no microphone, 60004 no camera, 60005 permission denied.
@@ -176,8 +240,14 @@ fn first(tracks: js_sys::Array) -> Option<MediaStreamTrack> {
 pub async fn capture(
     video: bool,
     profile: Profile,
+    choice: &DeviceChoice,
 ) -> Result<(Option<MediaStreamTrack>, Option<MediaStreamTrack>), Failure> {
-    let stream = get_user_media(true, video.then_some(profile)).await?;
+    let camera = if video {
+        video_constraints(profile, choice.camera.as_deref())
+    } else {
+        false.into()
+    };
+    let stream = get_user_media(audio_constraints(choice.microphone.as_deref()), camera).await?;
     let mic = first(stream.get_audio_tracks());
     if mic.is_none() {
         return Err(Failure::new(
@@ -192,8 +262,14 @@ pub async fn capture(
     Ok((mic, cam))
 }
 
-pub async fn open_camera(profile: Profile) -> Result<MediaStreamTrack, Failure> {
-    let stream = get_user_media(false, Some(profile)).await?;
+pub async fn open_microphone(device: Option<&str>) -> Result<MediaStreamTrack, Failure> {
+    let stream = get_user_media(audio_constraints(device), false.into()).await?;
+    first(stream.get_audio_tracks())
+        .ok_or_else(|| Failure::new(ecode::NO_MICROPHONE, "no microphone was found"))
+}
+
+pub async fn open_camera(profile: Profile, device: Option<&str>) -> Result<MediaStreamTrack, Failure> {
+    let stream = get_user_media(false.into(), video_constraints(profile, device)).await?;
     first(stream.get_video_tracks())
         .ok_or_else(|| Failure::new(ecode::NO_CAMERA, "no camera was found"))
 }

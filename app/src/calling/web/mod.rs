@@ -17,7 +17,7 @@ use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, WebSocket};
 
-pub use self::media::Profile;
+pub use self::media::{Device, Profile};
 use self::{media::LocalMedia, peer::Peer, views::Views};
 use super::{
     events::{code as ecode, Event},
@@ -236,8 +236,11 @@ impl Engine {
     }
 
     pub async fn open_camera(&self) -> Result<(), Failure> {
-        let profile = self.0.borrow().media.profile;
-        let track = media::open_camera(profile).await?;
+        let (profile, device) = {
+            let inner = self.0.borrow();
+            (inner.media.profile, inner.media.choice.camera.clone())
+        };
+        let track = media::open_camera(profile, device.as_deref()).await?;
         {
             let mut inner = self.0.borrow_mut();
             inner.media.set_camera(Some(Clone::clone(&track)));
@@ -248,6 +251,49 @@ impl Engine {
         self.0.borrow().views.refresh_local(&self.0.borrow().media);
         self.report_media();
         Ok(())
+    }
+
+    /// Cameras, microphones and speakers the browser knows of.
+    pub async fn devices(&self) -> Vec<Device> {
+        media::list_devices().await
+    }
+
+    /// Captures from this camera from now on; in a call, switches to it without renegotiating.
+    pub async fn use_camera(&self, device_id: String) -> Result<(), Failure> {
+        self.0.borrow_mut().media.choice.camera = Some(device_id);
+        if self.0.borrow().media.has_camera() {
+            self.open_camera().await?;
+        }
+        Ok(())
+    }
+
+    /// Captures from this microphone from now on; in a call, switches to it at once.
+    pub async fn use_microphone(&self, device_id: String) -> Result<(), Failure> {
+        self.0.borrow_mut().media.choice.microphone = Some(device_id.clone());
+        if !self.0.borrow().media.has_mic() {
+            return Ok(());
+        }
+        let track = media::open_microphone(Some(&device_id)).await?;
+        let mut inner = self.0.borrow_mut();
+        inner.media.set_mic(Some(Clone::clone(&track)));
+        for peer in inner.peers.values() {
+            peer.send_track("audio", Some(&track));
+        }
+        Ok(())
+    }
+
+    /// Plays members' audio on this output, where the browser can choose (`setSinkId`).
+    pub fn use_speaker(&self, device_id: String) {
+        let mut inner = self.0.borrow_mut();
+        for peer in inner.peers.values() {
+            peer.set_sink(&device_id);
+        }
+        inner.media.choice.speaker = Some(device_id);
+    }
+
+    /// Whether this browser can choose the audio output.
+    pub fn can_choose_speaker() -> bool {
+        peer::can_set_sink()
     }
 
     pub fn close_camera(&self) {
@@ -341,7 +387,8 @@ impl Engine {
         if have_mic && (have_cam || !want_video) {
             return Ok(());
         }
-        let (mic, cam) = media::capture(want_video, profile).await?;
+        let choice = self.0.borrow().media.choice.clone();
+        let (mic, cam) = media::capture(want_video, profile, &choice).await?;
         {
             let mut inner = self.0.borrow_mut();
             inner.media.set_mic(mic);
@@ -471,6 +518,9 @@ impl Engine {
         match created {
             Ok(peer) => {
                 let stream = Clone::clone(&peer.remote);
+                if let Some(sink) = self.0.borrow().media.choice.speaker.clone() {
+                    peer.set_sink(&sink);
+                }
                 self.0.borrow_mut().peers.insert(user.clone(), peer);
                 self.0.borrow().views.attach_remote(&user, &stream);
                 self.start_sampling();

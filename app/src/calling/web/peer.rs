@@ -127,6 +127,15 @@ impl Peer {
         }
     }
 
+    /// Plays this member's audio on the given output device.
+    pub fn set_sink(&self, device_id: &str) {
+        if let Ok(f) = Reflect::get(&self.audio, &"setSinkId".into()) {
+            if let Some(f) = f.dyn_ref::<js_sys::Function>() {
+                let _ = f.call1(&self.audio, &device_id.into());
+            }
+        }
+    }
+
     pub fn close(self) {
         self.pc.set_onicecandidate(None);
         self.pc.set_ontrack(None);
@@ -336,4 +345,12 @@ pub async fn stats(pc: &RtcPeerConnection) -> Result<Stats, Failure> {
         }
     });
     Ok(out)
+}
+
+/// `HTMLMediaElement.prototype.setSinkId` exists (not in every browser).
+pub fn can_set_sink() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &"HTMLMediaElement".into())
+        .ok()
+        .and_then(|c| Reflect::get(&c, &"prototype".into()).ok())
+        .is_some_and(|p| Reflect::has(&p, &"setSinkId".into()).unwrap_or(false))
 }

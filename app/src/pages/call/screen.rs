@@ -119,6 +119,34 @@ fn Tile(user: String, video: Memo<bool>) -> impl IntoView {
     .into_any()
 }
 
+/// A list of one kind of device; picking one switches to it in the running call.
+#[component]
+fn DevicePicker(kind: &'static str, label: &'static str) -> impl IntoView {
+    let session = expect_context::<CallSession>();
+    // Labels appear once the page may use the devices, which it now can.
+    Effect::new(move |_| session.refresh_devices());
+    let options = move || {
+        session
+            .devices
+            .get()
+            .into_iter()
+            .filter(|d| d.kind == kind)
+            .enumerate()
+            .map(|(i, d)| {
+                let text = if d.label.is_empty() { format!("{label} {}", i + 1) } else { d.label };
+                view! { <option value=d.id>{text}</option> }
+            })
+            .collect_view()
+    };
+    view! {
+        <label class="quality">
+            <span>{label}</span>
+            <select on:change=move |e| session.use_device(kind, event_target_value(&e))>{options}</select>
+        </label>
+    }
+    .into_any()
+}
+
 #[component]
 fn Controls(video: Memo<bool>) -> impl IntoView {
     let session = expect_context::<CallSession>();
@@ -149,6 +177,11 @@ fn Controls(video: Memo<bool>) -> impl IntoView {
                 }>
                     {move || if video.get() { "Switch to audio" } else { "Switch to video" }}
                 </button>
+            </Show>
+            <DevicePicker kind="videoinput" label="Camera"/>
+            <DevicePicker kind="audioinput" label="Microphone"/>
+            <Show when=move || session.can_choose_speaker.get()>
+                <DevicePicker kind="audiooutput" label="Speaker"/>
             </Show>
             <label class="quality">
                 <span>"Quality"</span>

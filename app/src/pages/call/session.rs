@@ -30,6 +30,15 @@ impl Member {
     }
 }
 
+/// A camera, microphone or speaker to pick from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceOption {
+    /// `videoinput`, `audioinput` or `audiooutput`.
+    pub kind: String,
+    pub id: String,
+    pub label: String,
+}
+
 /// What the calling UI shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CallView {
@@ -66,6 +75,8 @@ pub struct CallSession {
     pub camera: RwSignal<bool>,
     pub notice: RwSignal<Option<String>>,
     pub groups: RwSignal<Vec<GroupInfo>>,
+    pub devices: RwSignal<Vec<DeviceOption>>,
+    pub can_choose_speaker: RwSignal<bool>,
     #[cfg(feature = "hydrate")]
     engine: StoredValue<Option<crate::calling::web::Engine>, LocalStorage>,
 }
@@ -82,6 +93,8 @@ impl CallSession {
             camera: RwSignal::new(true),
             notice: RwSignal::new(None),
             groups: RwSignal::new(Vec::new()),
+            devices: RwSignal::new(Vec::new()),
+            can_choose_speaker: RwSignal::new(false),
             #[cfg(feature = "hydrate")]
             engine: StoredValue::new_local(None),
         }
@@ -120,6 +133,7 @@ mod actions {
                 let engine = Engine::new();
                 engine.subscribe(move |event| self.on_event(event));
                 self.engine.set_value(Some(engine.clone()));
+                self.watch_devices();
                 match engine.login(user_id.clone(), user_sig).await {
                     Ok(()) => {
                         self.me.set(Some(user_id));
@@ -168,6 +182,51 @@ mod actions {
                     Err(f) => self.notice.set(Some(f.message)),
                 }
             });
+        }
+
+        /// Keeps the device lists current as devices come and go.
+        fn watch_devices(self) {
+            use wasm_bindgen::{closure::Closure, JsCast};
+            self.can_choose_speaker.set(Engine::can_choose_speaker());
+            self.refresh_devices();
+            let Some(devices) = web_sys::window().and_then(|w| w.navigator().media_devices().ok()) else {
+                return;
+            };
+            let on_change = Closure::<dyn FnMut()>::new(move || self.refresh_devices());
+            devices.set_ondevicechange(Some(on_change.as_ref().unchecked_ref()));
+            // The handler lives as long as the page.
+            on_change.forget();
+        }
+
+        pub fn refresh_devices(self) {
+            let Some(engine) = self.engine() else { return };
+            leptos::task::spawn_local(async move {
+                let list = engine
+                    .devices()
+                    .await
+                    .into_iter()
+                    .map(|d| DeviceOption { kind: d.kind, id: d.id, label: d.label })
+                    .collect();
+                self.devices.set(list);
+            });
+        }
+
+        /// Switches the camera, microphone or speaker, in the running call too.
+        pub fn use_device(self, kind: &str, id: String) {
+            let Some(engine) = self.engine() else { return };
+            match kind {
+                "audiooutput" => engine.use_speaker(id),
+                "videoinput" => leptos::task::spawn_local(async move {
+                    if let Err(f) = engine.use_camera(id).await {
+                        self.notice.set(Some(f.message));
+                    }
+                }),
+                _ => leptos::task::spawn_local(async move {
+                    if let Err(f) = engine.use_microphone(id).await {
+                        self.notice.set(Some(f.message));
+                    }
+                }),
+            }
         }
 
         fn refresh_groups(self) {
@@ -497,6 +556,8 @@ mod server_side {
         pub fn start_remote_view(self, _user: &str, _dom_id: &str) {}
         pub fn stop_remote_view(self, _user: &str, _dom_id: &str) {}
         pub fn start_local_view(self, _dom_id: &str) {}
+        pub fn use_device(self, _kind: &str, _id: String) {}
+        pub fn refresh_devices(self) {}
         pub fn stop_local_view(self, _dom_id: &str) {}
     }
 }
