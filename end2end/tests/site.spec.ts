@@ -142,10 +142,10 @@ test('presence goes offline when a contact leaves', async ({ browser, server }) 
   await expect(row(alice.page, bob.id)).toContainText('Offline');
 });
 
-test('a three-way group call from the contact picker, then through a saved group', async ({ browser, server }, info) => {
-  const alice = await person(browser, server.url, 'alice');
-  const bob = await person(browser, server.url, 'bob');
-  const carol = await person(browser, server.url, 'carol');
+for (const scheme of ['light', 'dark'] as const) test(`a three-way group call from the contact picker, then through a saved group (${scheme})`, async ({ browser, server }, info) => {
+  const alice = await person(browser, server.url, 'alice', scheme);
+  const bob = await person(browser, server.url, 'bob', scheme);
+  const carol = await person(browser, server.url, 'carol', scheme);
   for (const id of [bob.id, carol.id]) await addContact(alice.page, id);
   await expect(row(alice.page, carol.id)).toContainText('Online');
 
@@ -162,7 +162,7 @@ test('a three-way group call from the contact picker, then through a saved group
   for (const [me, others] of [[alice, [bob, carol]], [bob, [alice, carol]], [carol, [alice, bob]]] as const) {
     for (const other of others) await expectTilePlaying(me.page, other.id);
   }
-  await alice.page.screenshot({ path: info.outputPath('call-three.png') });
+  await alice.page.screenshot({ path: info.outputPath(`call-three-${scheme}.png`) });
   // Switching type is for one-to-one calls only.
   await expect(alice.page.getByRole('button', { name: 'Switch to audio' })).toHaveCount(0);
   await alice.page.getByRole('button', { name: 'Hang up' }).click();
@@ -182,4 +182,23 @@ test('a three-way group call from the contact picker, then through a saved group
     await expect(callee.page.getByRole('alertdialog', { name: alice.id })).toContainText('Incoming audio call');
   }
   await alice.page.getByRole('button', { name: 'Cancel' }).click();
+});
+
+test('signing in elsewhere takes the calls; this tab can take them back', async ({ browser, server }) => {
+  const alice = await person(browser, server.url, 'alice');
+  // The same person signs in on a second device.
+  const other = await browser.newContext();
+  contexts.push(other);
+  const second = await other.newPage();
+  await second.goto(`${server.url}/login`);
+  await second.getByLabel('User ID', { exact: true }).fill(alice.id);
+  await second.getByLabel('Password', { exact: true }).fill('correct horse battery');
+  await second.getByRole('button', { name: 'Sign in' }).click();
+  await expectHome(second, server.url, alice.id);
+
+  const notice = alice.page.getByRole('alertdialog', { name: 'You signed in somewhere else' });
+  await expect(notice).toBeVisible();
+  await notice.getByRole('button', { name: 'Use this tab' }).click();
+  await expect(notice).toHaveCount(0);
+  await expect(second.getByRole('alertdialog', { name: 'You signed in somewhere else' })).toBeVisible();
 });

@@ -213,7 +213,11 @@ pub async fn list_devices() -> Vec<Device> {
     };
     js_sys::Array::from(&list)
         .iter()
-        .map(|d| Device { kind: text(&d, "kind"), id: text(&d, "deviceId"), label: text(&d, "label") })
+        .map(|d| Device {
+            kind: text(&d, "kind"),
+            id: text(&d, "deviceId"),
+            label: text(&d, "label"),
+        })
         .filter(|d| !d.id.is_empty())
         .collect()
 }
@@ -268,7 +272,10 @@ pub async fn open_microphone(device: Option<&str>) -> Result<MediaStreamTrack, F
         .ok_or_else(|| Failure::new(ecode::NO_MICROPHONE, "no microphone was found"))
 }
 
-pub async fn open_camera(profile: Profile, device: Option<&str>) -> Result<MediaStreamTrack, Failure> {
+pub async fn open_camera(
+    profile: Profile,
+    device: Option<&str>,
+) -> Result<MediaStreamTrack, Failure> {
     let stream = get_user_media(false.into(), video_constraints(profile, device)).await?;
     first(stream.get_video_tracks())
         .ok_or_else(|| Failure::new(ecode::NO_CAMERA, "no camera was found"))

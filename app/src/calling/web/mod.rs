@@ -28,6 +28,9 @@ use crate::protocol::{CallType, ClientMsg, IceServer, Outcome, ServerMsg, Signal
 
 type Listener = Rc<dyn Fn(&Event)>;
 
+/// How long a dropped connection may try to come back before a one-to-one call ends.
+const GIVE_UP_AFTER_MS: i32 = 20_000;
+
 pub(crate) struct Inner {
     machine: Machine,
     ws: Option<WebSocket>,
@@ -659,6 +662,9 @@ impl Engine {
                 user_id: user.to_owned(),
                 reconnecting: now,
             });
+            if now {
+                self.give_up_later(user);
+            }
         }
         if state == "failed" && offerer {
             let (engine, user) = (self.clone(), user.to_owned());
@@ -671,6 +677,30 @@ impl Engine {
                 }
             });
         }
+    }
+
+    /// A one-to-one call whose connection does not come back within [`GIVE_UP_AFTER_MS`] ends,
+    /// rather than leaving both sides looking at a frozen picture. In a group call the others
+    /// stay; that member's tile keeps saying it is reconnecting.
+    fn give_up_later(&self, user: &str) {
+        let (weak, user) = (self.weak(), user.to_owned());
+        wasm_bindgen_futures::spawn_local(async move {
+            sleep_ms(GIVE_UP_AFTER_MS).await;
+            let Some(engine) = Engine::from_weak(&weak) else {
+                return;
+            };
+            let still = engine
+                .with_peer(&user, |p, _| p.reconnecting)
+                .unwrap_or(false);
+            let alone = engine.0.borrow().peers.len() == 1;
+            if still && alone {
+                engine.emit(Event::Error {
+                    code: ecode::WEBRTC,
+                    message: format!("The connection with {user} was lost."),
+                });
+                let _ = engine.hangup().await;
+            }
+        });
     }
 
     /// Samples every connection's statistics about twice a second while there are any, for the

@@ -133,7 +133,11 @@ fn DevicePicker(kind: &'static str, label: &'static str) -> impl IntoView {
             .filter(|d| d.kind == kind)
             .enumerate()
             .map(|(i, d)| {
-                let text = if d.label.is_empty() { format!("{label} {}", i + 1) } else { d.label };
+                let text = if d.label.is_empty() {
+                    format!("{label} {}", i + 1)
+                } else {
+                    d.label
+                };
                 view! { <option value=d.id>{text}</option> }
             })
             .collect_view()

@@ -189,7 +189,8 @@ mod actions {
             use wasm_bindgen::{closure::Closure, JsCast};
             self.can_choose_speaker.set(Engine::can_choose_speaker());
             self.refresh_devices();
-            let Some(devices) = web_sys::window().and_then(|w| w.navigator().media_devices().ok()) else {
+            let Some(devices) = web_sys::window().and_then(|w| w.navigator().media_devices().ok())
+            else {
                 return;
             };
             let on_change = Closure::<dyn FnMut()>::new(move || self.refresh_devices());
@@ -205,7 +206,11 @@ mod actions {
                     .devices()
                     .await
                     .into_iter()
-                    .map(|d| DeviceOption { kind: d.kind, id: d.id, label: d.label })
+                    .map(|d| DeviceOption {
+                        kind: d.kind,
+                        id: d.id,
+                        label: d.label,
+                    })
                     .collect();
                 self.devices.set(list);
             });
