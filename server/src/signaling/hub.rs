@@ -195,17 +195,17 @@ fn dispatch(
     }
 }
 
-/// Drives ringing timeouts: sleeps until the next deadline, or until a new call may have set
-/// an earlier one.
+/// Drives ringing timeouts and offline announcements: sleeps until the next deadline, or until
+/// a new call may have set an earlier one, and never longer than a second, so that a deadline
+/// set anywhere is late by at most that much.
 pub async fn run_timer(hub: std::sync::Arc<Hub>) {
+    const LONGEST_SLEEP: std::time::Duration = std::time::Duration::from_secs(1);
     let mut next = hub.tick();
     loop {
-        let sleep = match next {
-            Some(at) => tokio::time::sleep_until(at.into()),
-            None => tokio::time::sleep(std::time::Duration::from_secs(3600)),
-        };
+        let wake = Instant::now() + LONGEST_SLEEP;
+        let at = next.map_or(wake, |d| d.min(wake));
         tokio::select! {
-            _ = sleep => {}
+            _ = tokio::time::sleep_until(at.into()) => {}
             _ = hub.deadlines_changed.notified() => {}
         }
         next = hub.tick();

@@ -109,8 +109,13 @@ fn presence_follows_login_calls_and_logout() {
     );
     w.presence.clear();
     w.disconnect("alice");
-    assert_eq!(w.presence, [("alice".into(), Presence::Offline)]);
+    // Offline is announced only once the grace for a reload has passed.
+    assert!(w.presence.is_empty());
     assert_eq!(w.board.presence_of("alice"), Presence::Offline);
+    w.advance(2);
+    assert!(w.presence.is_empty());
+    w.advance(1);
+    assert_eq!(w.presence, [("alice".into(), Presence::Offline)]);
     assert_eq!(w.board.presence_of("bob"), Presence::Online);
 }
 
@@ -119,5 +124,16 @@ fn a_second_login_does_not_flicker_offline() {
     let mut w = World::online(&["alice"]);
     w.presence.clear();
     w.login("alice");
+    assert!(w.presence.is_empty(), "{:?}", w.presence);
+}
+
+#[test]
+fn a_reload_within_the_grace_shows_no_offline() {
+    let mut w = World::online(&["alice"]);
+    w.presence.clear();
+    w.disconnect("alice");
+    w.advance(1);
+    w.login("alice");
+    w.advance(10);
     assert!(w.presence.is_empty(), "{:?}", w.presence);
 }

@@ -10,7 +10,7 @@ mod rooms;
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 pub use app::protocol::Presence;
@@ -18,6 +18,9 @@ use app::protocol::{CallType, Outcome, ServerMsg, SignalData};
 
 /// One WebSocket connection, numbered by the edge.
 pub type ConnId = u64;
+
+/// How long a user who disconnected has to come back before contacts see them offline.
+pub const OFFLINE_GRACE: Duration = Duration::from_secs(3);
 
 /// What the switchboard asks the edge to do.
 #[derive(Debug, PartialEq)]
@@ -164,6 +167,8 @@ pub struct Switchboard {
     presence: HashMap<String, Presence>,
     /// Users whose presence may have changed since the last announcement.
     touched: Vec<String>,
+    /// Users who went offline, and when that will be announced if they do not come back.
+    going_offline: HashMap<String, Instant>,
     seed: u64,
     counter: u64,
     out: VecDeque<Output>,
@@ -185,6 +190,7 @@ impl Switchboard {
             in_room: HashMap::new(),
             presence: HashMap::new(),
             touched: Vec::new(),
+            going_offline: HashMap::new(),
             seed,
             counter: 0,
             out: VecDeque::new(),
@@ -197,7 +203,8 @@ impl Switchboard {
 
     /// When [`Self::tick`] next has work: the earliest ringing deadline.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.invites.values().filter_map(|i| i.deadline).min()
+        let ringing = self.invites.values().filter_map(|i| i.deadline);
+        ringing.chain(self.going_offline.values().copied()).min()
     }
 
     pub fn is_online(&self, user: &str) -> bool {
@@ -232,14 +239,14 @@ impl Switchboard {
         if let Some(invite_id) = self.ringing.get(&user).cloned() {
             self.send_invited(now, &invite_id, &user);
         }
-        self.flush_presence();
+        self.flush_presence(now);
     }
 
     /// The connection is gone: its user leaves their call. An invitation ringing for them keeps
     /// ringing until its timeout, so a reloaded tab can still answer.
-    pub fn disconnect(&mut self, _now: Instant, conn: ConnId) {
+    pub fn disconnect(&mut self, now: Instant, conn: ConnId) {
         self.drop_conn(conn);
-        self.flush_presence();
+        self.flush_presence(now);
     }
 
     fn drop_conn(&mut self, conn: ConnId) {
@@ -296,7 +303,7 @@ impl Switchboard {
             (None, Ok(_)) => return,
         };
         self.out.insert(mark, Output::Send { conn, msg: reply });
-        self.flush_presence();
+        self.flush_presence(now);
     }
 
     /// Rings out invitations whose time is up.
@@ -339,7 +346,7 @@ impl Switchboard {
             }
             self.end_if_over(invite.room_id);
         }
-        self.flush_presence();
+        self.flush_presence(now);
     }
 
     /// Where `user` stands now, as their contacts see it.
@@ -360,26 +367,49 @@ impl Switchboard {
     }
 
     /// Announces the presence of every touched user whose presence really changed.
-    fn flush_presence(&mut self) {
+    ///
+    /// Going offline is announced only after [`OFFLINE_GRACE`]: a page reload or a moment's
+    /// network trouble reconnects well within it, and contacts see no flicker.
+    fn flush_presence(&mut self, now: Instant) {
         for user in std::mem::take(&mut self.touched) {
-            let now = self.presence_of(&user);
+            let current = self.presence_of(&user);
             let before = self
                 .presence
                 .get(&user)
                 .copied()
                 .unwrap_or(Presence::Offline);
-            if now == before {
+            if current == Presence::Offline {
+                if before != Presence::Offline {
+                    self.going_offline
+                        .entry(user)
+                        .or_insert(now + OFFLINE_GRACE);
+                }
                 continue;
             }
-            if now == Presence::Offline {
-                self.presence.remove(&user);
-            } else {
-                self.presence.insert(user.clone(), now);
+            self.going_offline.remove(&user);
+            if current != before {
+                self.presence.insert(user.clone(), current);
+                self.out.push_back(Output::Presence {
+                    user,
+                    presence: current,
+                });
             }
-            self.out.push_back(Output::Presence {
-                user,
-                presence: now,
-            });
+        }
+        let gone: Vec<String> = self
+            .going_offline
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(u, _)| u.clone())
+            .collect();
+        for user in gone {
+            self.going_offline.remove(&user);
+            if self.presence_of(&user) == Presence::Offline && self.presence.remove(&user).is_some()
+            {
+                self.out.push_back(Output::Presence {
+                    user,
+                    presence: Presence::Offline,
+                });
+            }
         }
     }
 
