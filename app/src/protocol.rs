@@ -387,3 +387,54 @@ mod tests {
         );
     }
 }
+
+/// Frames come from strangers: decoding anything must fail cleanly, never panic.
+#[cfg(test)]
+mod robustness {
+    use super::*;
+
+    /// A small deterministic generator, so failures reproduce.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    const SAMPLES: &[&str] = &[
+        r#"{"type":"login","userID":"alice","userSig":"abc"}"#,
+        r#"{"type":"call","req":1,"userIDList":["bob","carol"],"callType":2,"timeout":30,"groupID":"g1"}"#,
+        r#"{"type":"accept","req":2,"inviteID":"i"}"#,
+        r#"{"type":"reject","req":3,"inviteID":"i","isBusy":true}"#,
+        r#"{"type":"signal","userID":"bob","data":{"kind":"candidate","candidate":"c","sdpMid":"0","sdpMLineIndex":0}}"#,
+        r#"{"type":"media","audio":true,"video":false}"#,
+        r#"{"type":"createGroup","req":4,"name":"n","userIDList":["a"]}"#,
+    ];
+
+    #[test]
+    fn mutated_frames_never_panic() {
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let alphabet = br#"{}[]":,0123456789-.etrufalsn\ abcxyzTYPEtype"#;
+        for _ in 0..20_000 {
+            let base = SAMPLES[(rng.next() % SAMPLES.len() as u64) as usize].as_bytes();
+            let mut frame = base.to_vec();
+            for _ in 0..=(rng.next() % 4) {
+                let at = (rng.next() as usize) % (frame.len() + 1);
+                match rng.next() % 3 {
+                    0 if at < frame.len() => {
+                        frame.remove(at);
+                    }
+                    1 => frame.insert(at, alphabet[(rng.next() as usize) % alphabet.len()]),
+                    _ if at < frame.len() => frame[at] = (rng.next() & 0xff) as u8,
+                    _ => {}
+                }
+            }
+            let _ = serde_json::from_slice::<ClientMsg>(&frame);
+            let _ = serde_json::from_slice::<ServerMsg>(&frame);
+        }
+    }
+}

@@ -193,3 +193,35 @@ fn zlib_bomb_is_refused() {
         Err(UserSigError::TooLarge)
     );
 }
+
+/// Sigs come from strangers: anything must be refused cleanly, never panic.
+#[test]
+fn random_and_mutated_sigs_never_panic() {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let good = mint(&key(), APP, "xiaojun", T0, EXPIRE, Some(b"abc"));
+    let alphabet = b"ABCDEFabcdef0123456789*-_+/=";
+    for i in 0..5_000 {
+        let mut sig: Vec<u8> = if i % 2 == 0 {
+            good.clone().into_bytes()
+        } else {
+            (0..(next() % 300))
+                .map(|_| alphabet[(next() as usize) % alphabet.len()])
+                .collect()
+        };
+        for _ in 0..=(next() % 3) {
+            if sig.is_empty() {
+                break;
+            }
+            let at = (next() as usize) % sig.len();
+            sig[at] = alphabet[(next() as usize) % alphabet.len()];
+        }
+        let sig = String::from_utf8(sig).expect("ascii");
+        let _ = verify(&key(), APP, "xiaojun", &sig, T0);
+    }
+}
