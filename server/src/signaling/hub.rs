@@ -122,8 +122,9 @@ impl Hub {
         })
     }
 
-    pub fn presence_of(&self, user: &str) -> Presence {
-        self.with(|board, _| board.presence_of(user))
+    /// What `user`'s contacts have been told of their presence.
+    pub fn announced_presence(&self, user: &str) -> Presence {
+        self.with(|board, _| board.announced_presence(user))
     }
 
     /// Sends `msg` to `user` if they are online.

@@ -38,7 +38,7 @@ pub async fn snapshot(db: &SqlitePool, hub: &Hub, user: &str) -> Vec<ServerMsg> 
         Ok(list) => list
             .into_iter()
             .map(|contact| {
-                let status = hub.presence_of(&contact);
+                let status = hub.announced_presence(&contact);
                 ServerMsg::Presence {
                     user_id: contact,
                     status,

@@ -128,6 +128,16 @@ fn a_second_login_does_not_flicker_offline() {
 }
 
 #[test]
+fn presence_during_the_grace_is_what_contacts_were_told() {
+    let mut w = World::online(&["alice"]);
+    w.disconnect("alice");
+    // Someone who asks now is told what everyone else was told: still online.
+    assert_eq!(w.board.announced_presence("alice"), Presence::Online);
+    w.advance(3);
+    assert_eq!(w.board.announced_presence("alice"), Presence::Offline);
+}
+
+#[test]
 fn a_reload_within_the_grace_shows_no_offline() {
     let mut w = World::online(&["alice"]);
     w.presence.clear();

@@ -1,5 +1,5 @@
 use super::*;
-use crate::protocol::INVITE_DATA_VERSION;
+use crate::protocol::{ServerMsg, INVITE_DATA_VERSION};
 
 fn drain(m: &mut Machine) -> Vec<Effect> {
     std::iter::from_fn(|| m.poll()).collect()

@@ -1,9 +1,15 @@
 //! The browser half of the engine: carries out the [`Machine`]'s effects with a WebSocket,
 //! `getUserMedia`, `RTCPeerConnection` and `<video>` elements. Everything that decides lives
 //! in the machine; this module only does what it is told and reports what happened.
+//!
+//! [`socket`] holds the signaling connection, [`peer`] the peer connections, [`media`] the
+//! devices, [`views`] the `<video>` elements, and [`monitor`] watches connections for drops
+//! and for the speaking and quality indicators.
 
 mod media;
+mod monitor;
 mod peer;
+mod socket;
 mod views;
 
 use std::{
@@ -13,18 +19,18 @@ use std::{
 };
 
 use js_sys::{Function, Promise};
-use wasm_bindgen::{prelude::*, JsCast};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{MessageEvent, WebSocket};
+use web_sys::WebSocket;
 
 pub use self::media::{Device, Profile};
 use self::{media::LocalMedia, peer::Peer, views::Views};
 use super::{
     events::{code as ecode, Event},
     machine::{Effect, Failure, Machine, Phase, Request, Token},
-    quality::{Meter, Sample},
+    quality::Meter,
 };
-use crate::protocol::{CallType, ClientMsg, IceServer, Outcome, ServerMsg, SignalData};
+use crate::protocol::{CallType, ClientMsg, IceServer, Outcome, SignalData};
 
 type Listener = Rc<dyn Fn(&Event)>;
 
@@ -546,223 +552,6 @@ impl Engine {
         }
     }
 
-    /// Opens the WebSocket to this page's own site and waits until it is open.
-    async fn connect(&self) -> Result<(), Failure> {
-        if self.0.borrow().ws.is_some() {
-            return Ok(());
-        }
-        let window =
-            web_sys::window().ok_or_else(|| Failure::new(ecode::CONNECTION, "no window"))?;
-        let location = window.location();
-        let scheme = if location.protocol().ok().as_deref() == Some("https:") {
-            "wss"
-        } else {
-            "ws"
-        };
-        let host = location
-            .host()
-            .map_err(|_| Failure::new(ecode::CONNECTION, "no host"))?;
-        let ws = WebSocket::new(&format!("{scheme}://{host}/ws")).map_err(|_| {
-            Failure::new(
-                ecode::CONNECTION,
-                "the signaling connection could not be opened",
-            )
-        })?;
-
-        let opened = Promise::new(&mut |resolve, reject| {
-            ws.set_onopen(Some(&resolve));
-            ws.set_onerror(Some(&reject));
-        });
-        JsFuture::from(opened).await.map_err(|_| {
-            Failure::new(
-                ecode::CONNECTION,
-                "the signaling server could not be reached",
-            )
-        })?;
-
-        let weak = self.weak();
-        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let Some(engine) = Engine::from_weak(&weak) else {
-                return;
-            };
-            let Some(text) = e
-                .dyn_ref::<MessageEvent>()
-                .and_then(|m| m.data().as_string())
-            else {
-                return;
-            };
-            match serde_json::from_str::<ServerMsg>(&text) {
-                Ok(msg) => {
-                    engine.0.borrow_mut().machine.on_server(msg);
-                    engine.pump();
-                }
-                Err(e) => engine.emit(Event::Error {
-                    code: ecode::CONNECTION,
-                    message: format!("unreadable frame: {e}"),
-                }),
-            }
-        });
-        let weak = self.weak();
-        let on_close = Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| {
-            let Some(engine) = Engine::from_weak(&weak) else {
-                return;
-            };
-            if engine.0.borrow().ws.is_none() {
-                return;
-            }
-            engine.drop_socket();
-            engine
-                .0
-                .borrow_mut()
-                .machine
-                .disconnected("the signaling connection was lost");
-            engine.pump();
-        });
-        ws.set_onopen(None);
-        ws.set_onerror(None);
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        let mut inner = self.0.borrow_mut();
-        inner.ws = Some(ws);
-        inner.ws_handlers = vec![on_message, on_close];
-        Ok(())
-    }
-
-    fn drop_socket(&self) -> Option<WebSocket> {
-        let mut inner = self.0.borrow_mut();
-        let ws = inner.ws.take();
-        if let Some(ws) = &ws {
-            ws.set_onmessage(None);
-            ws.set_onclose(None);
-        }
-        inner.ws_handlers.clear();
-        ws
-    }
-
-    fn close_socket(&self) {
-        if let Some(ws) = self.drop_socket() {
-            let _ = ws.close();
-        }
-    }
-
-    /// A peer connection's state changed: report drops and recoveries, and have the offering
-    /// side restart ICE when the connection failed.
-    pub(crate) fn on_link_state(&self, user: &str, state: &str) {
-        let Some((was, offerer)) = self.with_peer(user, |p, _| (p.reconnecting, p.offerer)) else {
-            return;
-        };
-        let now = match state {
-            "disconnected" | "failed" => true,
-            "connected" => false,
-            _ => was,
-        };
-        if now != was {
-            self.with_peer(user, |p, _| p.reconnecting = now);
-            self.emit(Event::Reconnecting {
-                user_id: user.to_owned(),
-                reconnecting: now,
-            });
-            if now {
-                self.give_up_later(user);
-            }
-        }
-        if state == "failed" && offerer {
-            let (engine, user) = (self.clone(), user.to_owned());
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Err(f) = peer::restart_ice(&engine, &user).await {
-                    engine.emit(Event::Error {
-                        code: f.code,
-                        message: f.message,
-                    });
-                }
-            });
-        }
-    }
-
-    /// A one-to-one call whose connection does not come back within [`GIVE_UP_AFTER_MS`] ends,
-    /// rather than leaving both sides looking at a frozen picture. In a group call the others
-    /// stay; that member's tile keeps saying it is reconnecting.
-    fn give_up_later(&self, user: &str) {
-        let (weak, user) = (self.weak(), user.to_owned());
-        wasm_bindgen_futures::spawn_local(async move {
-            sleep_ms(GIVE_UP_AFTER_MS).await;
-            let Some(engine) = Engine::from_weak(&weak) else {
-                return;
-            };
-            let still = engine
-                .with_peer(&user, |p, _| p.reconnecting)
-                .unwrap_or(false);
-            let alone = engine.0.borrow().peers.len() == 1;
-            if still && alone {
-                engine.emit(Event::Error {
-                    code: ecode::WEBRTC,
-                    message: format!("The connection with {user} was lost."),
-                });
-                let _ = engine.hangup().await;
-            }
-        });
-    }
-
-    /// Samples every connection's statistics about twice a second while there are any, for the
-    /// speaking and connection-quality events.
-    fn start_sampling(&self) {
-        if std::mem::replace(&mut self.0.borrow_mut().sampling, true) {
-            return;
-        }
-        let weak = self.weak();
-        wasm_bindgen_futures::spawn_local(async move {
-            loop {
-                sleep_ms(500).await;
-                let Some(engine) = Engine::from_weak(&weak) else {
-                    return;
-                };
-                let peers: Vec<(String, web_sys::RtcPeerConnection)> = engine
-                    .0
-                    .borrow()
-                    .peers
-                    .iter()
-                    .map(|(u, p)| (u.clone(), p.pc.clone()))
-                    .collect();
-                if peers.is_empty() {
-                    let mut inner = engine.0.borrow_mut();
-                    inner.sampling = false;
-                    inner.meters.clear();
-                    return;
-                }
-                for (user, pc) in peers {
-                    let Ok(s) = peer::stats(&pc).await else {
-                        continue;
-                    };
-                    let sample = Sample {
-                        audio_level: s.audio_level,
-                        packets_received: s.audio_packets_received + s.video_packets_received,
-                        packets_lost: s.audio_packets_lost + s.video_packets_lost,
-                        round_trip_time: s.round_trip_time,
-                    };
-                    let changes = {
-                        let mut inner = engine.0.borrow_mut();
-                        if !inner.peers.contains_key(&user) {
-                            continue;
-                        }
-                        inner.meters.entry(user.clone()).or_default().update(sample)
-                    };
-                    if let Some(speaking) = changes.speaking {
-                        engine.emit(Event::Speaking {
-                            user_id: user.clone(),
-                            speaking,
-                        });
-                    }
-                    if let Some(quality) = changes.quality {
-                        engine.emit(Event::NetworkQuality {
-                            user_id: user,
-                            quality,
-                        });
-                    }
-                }
-            }
-        });
-    }
-
     pub(crate) fn ice_servers(&self) -> Vec<IceServer> {
         self.0.borrow().ice_servers.clone()
     }
@@ -782,14 +571,4 @@ impl Engine {
             inner.views.attach_remote(user, &peer.remote);
         }
     }
-}
-
-/// Resolves after `ms` milliseconds.
-async fn sleep_ms(ms: i32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
 }

@@ -349,7 +349,17 @@ impl Switchboard {
         self.flush_presence(now);
     }
 
-    /// Where `user` stands now, as their contacts see it.
+    /// The presence last announced for `user`: what their contacts have been told. During the
+    /// grace after a disconnect it is still their old presence, so a contact who logs in then
+    /// is told the same as everyone else.
+    pub fn announced_presence(&self, user: &str) -> Presence {
+        self.presence
+            .get(user)
+            .copied()
+            .unwrap_or(Presence::Offline)
+    }
+
+    /// Where `user` stands at this moment.
     pub fn presence_of(&self, user: &str) -> Presence {
         if !self.users.contains_key(user) {
             Presence::Offline
