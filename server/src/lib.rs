@@ -9,11 +9,13 @@
 //! - [`contacts`]: contact lists.
 //! - [`signaling`]: the `/ws` WebSocket: invitations, rooms and WebRTC negotiation.
 //! - [`history`]: the call history the server records.
+//! - [`caching`]: cache headers for pages and assets.
 //! - [`forms`], [`api`]: the HTTP edges; [`backend`]: the data the pages load.
 
 pub mod accounts;
 pub mod api;
 pub mod backend;
+pub mod caching;
 pub mod config;
 pub mod contacts;
 pub mod db;
@@ -30,7 +32,7 @@ use app::{backend::SharedBackend, shell, App};
 use axum::{middleware::from_fn, routing::get, Router};
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::{compression::CompressionLayer, limit::RequestBodyLimitLayer};
 use tower_sessions::ExpiredDeletion;
 
 use crate::{
@@ -77,7 +79,6 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
     let router = Router::new()
         .merge(forms::routes())
         .merge(api::routes())
-        .route("/ws", get(signaling::ws::upgrade))
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),
@@ -85,6 +86,10 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
             move || shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Pages, JSON and assets go out compressed; the WebSocket, added after, is left alone.
+        .layer(CompressionLayer::new())
+        .layer(from_fn(caching::cache_headers))
+        .route("/ws", get(signaling::ws::upgrade))
         .layer(from_fn(sessions::guard))
         .layer(sessions::layer(session_store.clone(), config.secure_cookie))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))

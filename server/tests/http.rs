@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{config, serve, TempDb, APP, KEY};
+use common::{config, serve, serve_site, TempDb, APP, KEY};
 use reqwest::{header, redirect::Policy, Client, Response, StatusCode};
 use server::usersig::{self, SecretKey};
 
@@ -280,4 +280,46 @@ async fn generated_key_survives_a_restart() {
         get(&base2, "/api/usersig", Some(&cookie)).await.status(),
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn pages_and_assets_are_compressed_with_cache_headers() {
+    let db = TempDb::new();
+    let site = db.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(
+        site.join("pkg/calling.css"),
+        "body { color: red; }\n".repeat(50),
+    )
+    .unwrap();
+    let addr = serve_site(config(&db, Some(KEY)), site.to_str().unwrap()).await;
+    let base = format!("http://{addr}");
+    let fetch = |path: &str, encoding: &str| {
+        client()
+            .get(format!("{base}{path}"))
+            .header(header::ACCEPT_ENCODING, encoding)
+            .send()
+    };
+
+    let r = fetch("/login", "gzip").await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(r.headers()[header::CACHE_CONTROL], "private, no-cache");
+
+    let r = fetch("/pkg/calling.css", "br").await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(r.headers()[header::CACHE_CONTROL], "public, no-cache");
+    assert!(r.headers().contains_key(header::LAST_MODIFIED));
+    let compressed = r.bytes().await.unwrap().len();
+    assert!(compressed < 1050 / 4, "{compressed} bytes");
+
+    // Without Accept-Encoding the file goes out as it is.
+    let r = client()
+        .get(format!("{base}/pkg/calling.css"))
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.headers().contains_key(header::CONTENT_ENCODING));
+    assert_eq!(r.bytes().await.unwrap().len(), 1050);
 }

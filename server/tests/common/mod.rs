@@ -35,6 +35,10 @@ impl TempDb {
     pub fn url(&self) -> String {
         format!("sqlite://{}/calling.db", self.dir.display())
     }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.dir
+    }
 }
 
 impl Drop for TempDb {
@@ -54,16 +58,21 @@ pub fn config(db: &TempDb, key: Option<&str>) -> Config {
     .expect("test config")
 }
 
-pub fn leptos_options() -> LeptosOptions {
+pub fn leptos_options(site_root: &str) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("calling")
-        .site_root("target/site")
+        .site_root(site_root)
         .build()
 }
 
 /// Serves the site on 127.0.0.1 with an OS-chosen port and returns its address.
 pub async fn serve(config: Config) -> SocketAddr {
-    let site = server::build(config, leptos_options())
+    serve_site(config, "target/site").await
+}
+
+/// Like [`serve`], with static files from `site_root`.
+pub async fn serve_site(config: Config, site_root: &str) -> SocketAddr {
+    let site = server::build(config, leptos_options(site_root))
         .await
         .expect("build site");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
