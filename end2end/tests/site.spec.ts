@@ -67,6 +67,7 @@ for (const scheme of ['light', 'dark'] as const) {
     await alice.page.screenshot({ path: info.outputPath(`call-two-${scheme}.png`) });
 
     // Device pickers list the devices; switching camera and microphone keeps the call going.
+    await alice.page.getByText('Devices and quality').click();
     for (const label of ['Camera', 'Microphone']) {
       const picker = alice.page.getByRole('combobox', { name: label });
       await expect(picker.getByRole('option')).not.toHaveCount(0);

@@ -182,19 +182,24 @@ fn Controls(video: Memo<bool>) -> impl IntoView {
                     {move || if video.get() { "Switch to audio" } else { "Switch to video" }}
                 </button>
             </Show>
-            <DevicePicker kind="videoinput" label="Camera"/>
-            <DevicePicker kind="audioinput" label="Microphone"/>
-            <Show when=move || session.can_choose_speaker.get()>
-                <DevicePicker kind="audiooutput" label="Speaker"/>
-            </Show>
-            <label class="quality">
-                <span>"Quality"</span>
-                <select on:change=move |e| session.set_quality(&event_target_value(&e))>
-                    <option value="480p" selected>"480p"</option>
-                    <option value="720p">"720p"</option>
-                    <option value="1080p">"1080p"</option>
-                </select>
-            </label>
+            <details class="settings">
+                <summary>"Devices and quality"</summary>
+                <div class="settings-body">
+                    <DevicePicker kind="videoinput" label="Camera"/>
+                    <DevicePicker kind="audioinput" label="Microphone"/>
+                    <Show when=move || session.can_choose_speaker.get()>
+                        <DevicePicker kind="audiooutput" label="Speaker"/>
+                    </Show>
+                    <label class="quality">
+                        <span>"Quality"</span>
+                        <select on:change=move |e| session.set_quality(&event_target_value(&e))>
+                            <option value="480p" selected>"480p"</option>
+                            <option value="720p">"720p"</option>
+                            <option value="1080p">"1080p"</option>
+                        </select>
+                    </label>
+                </div>
+            </details>
             <button class="round danger" on:click=move |_| session.hangup()>"Hang up"</button>
         </div>
     }
