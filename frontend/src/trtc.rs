@@ -317,8 +317,8 @@ impl TrtcCalling {
     }
 
     /// Not in TRTCCalling: receive statistics of the connection with a member,
-    /// `{audioPacketsReceived, audioPacketsLost, audioLevel, videoFramesDecoded,
-    /// videoPacketsLost, roundTripTime}`.
+    /// `{audioPacketsReceived, audioPacketsLost, audioLevel, videoPacketsReceived,
+    /// videoFramesDecoded, videoPacketsLost, roundTripTime}`.
     #[wasm_bindgen(js_name = getStats)]
     pub fn get_stats(&self, user_id: String) -> Promise {
         let engine = self.engine.clone();
