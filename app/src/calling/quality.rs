@@ -22,7 +22,13 @@ impl Quality {
 /// Cumulative receive counters and current levels, as `getStats` reports them.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Sample {
+    /// The level right now; used only until there is an interval to average over.
     pub audio_level: f64,
+    /// Cumulative audio energy and duration (`totalAudioEnergy`, `totalSamplesDuration`): their
+    /// growth between samples gives the average level over the interval, which catches speech
+    /// that falls between two samples.
+    pub audio_energy: f64,
+    pub audio_duration: f64,
     pub packets_received: u64,
     pub packets_lost: i64,
     pub round_trip_time: Option<f64>,
@@ -49,10 +55,17 @@ pub struct Changes {
 impl Meter {
     pub fn update(&mut self, sample: Sample) -> Changes {
         let mut changes = Changes::default();
+        let level = match self.last {
+            Some(last) if sample.audio_duration > last.audio_duration => {
+                let energy = (sample.audio_energy - last.audio_energy).max(0.0);
+                (energy / (sample.audio_duration - last.audio_duration)).sqrt()
+            }
+            _ => sample.audio_level,
+        };
         let speaking = if self.speaking {
-            sample.audio_level > SPEAKING_OFF
+            level > SPEAKING_OFF
         } else {
-            sample.audio_level > SPEAKING_ON
+            level > SPEAKING_ON
         };
         if speaking != self.speaking {
             self.speaking = speaking;
@@ -95,6 +108,7 @@ mod tests {
             packets_received: received,
             packets_lost: lost,
             round_trip_time: Some(rtt),
+            ..Sample::default()
         }
     }
 
@@ -105,6 +119,20 @@ mod tests {
         assert_eq!(m.update(sample(0.05, 0, 0, 0.0)).speaking, Some(true));
         assert_eq!(m.update(sample(0.02, 0, 0, 0.0)).speaking, None);
         assert_eq!(m.update(sample(0.01, 0, 0, 0.0)).speaking, Some(false));
+    }
+
+    #[test]
+    fn speech_between_samples_counts() {
+        let mut m = Meter::default();
+        let at = |energy: f64, duration: f64| Sample {
+            audio_energy: energy,
+            audio_duration: duration,
+            ..Sample::default()
+        };
+        assert_eq!(m.update(at(0.0, 1.0)).speaking, None);
+        // Silent now, but a burst in the last half second: RMS sqrt(0.01 / 0.5) ≈ 0.14.
+        assert_eq!(m.update(at(0.01, 1.5)).speaking, Some(true));
+        assert_eq!(m.update(at(0.01, 2.0)).speaking, Some(false));
     }
 
     #[test]

@@ -103,6 +103,8 @@ impl Engine {
                     };
                     let sample = Sample {
                         audio_level: s.audio_level,
+                        audio_energy: s.total_audio_energy,
+                        audio_duration: s.total_samples_duration,
                         packets_received: s.audio_packets_received + s.video_packets_received,
                         packets_lost: s.audio_packets_lost + s.video_packets_lost,
                         round_trip_time: s.round_trip_time,

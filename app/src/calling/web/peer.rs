@@ -301,6 +301,11 @@ pub struct Stats {
     pub audio_packets_lost: i64,
     #[serde(rename = "audioLevel")]
     pub audio_level: f64,
+    /// Cumulative, for the average level between two samples.
+    #[serde(rename = "totalAudioEnergy")]
+    pub total_audio_energy: f64,
+    #[serde(rename = "totalSamplesDuration")]
+    pub total_samples_duration: f64,
     #[serde(rename = "videoPacketsReceived")]
     pub video_packets_received: u64,
     #[serde(rename = "videoFramesDecoded")]
@@ -328,6 +333,8 @@ pub async fn stats(pc: &RtcPeerConnection) -> Result<Stats, Failure> {
                 out.audio_packets_received += num(&stat, "packetsReceived").unwrap_or(0.0) as u64;
                 out.audio_packets_lost += num(&stat, "packetsLost").unwrap_or(0.0) as i64;
                 out.audio_level = out.audio_level.max(num(&stat, "audioLevel").unwrap_or(0.0));
+                out.total_audio_energy += num(&stat, "totalAudioEnergy").unwrap_or(0.0);
+                out.total_samples_duration += num(&stat, "totalSamplesDuration").unwrap_or(0.0);
             }
             Some("inbound-rtp") if kind == "video" => {
                 out.video_frames_decoded += num(&stat, "framesDecoded").unwrap_or(0.0) as u64;
