@@ -84,6 +84,9 @@ test('no answer times out on both sides', async ({ browser, server }) => {
   const [alice, bob] = await open(browser, server.url, 'alice', 'bob');
   await alice.invoke('call', { userID: bob.userId, type: 1, timeout: 2 });
   const invite = await bob.waitFor('INVITED');
+  // The invitee learns how long it will ring (the dialog's countdown).
+  expect(invite.timeout).toBeGreaterThan(0);
+  expect(invite.timeout).toBeLessThanOrEqual(2);
   await alice.waitFor('NO_RESP', { userID: bob.userId, userIDList: [bob.userId] });
   await bob.waitFor('CALLING_TIMEOUT', { inviteID: invite.inviteID });
   await alice.waitFor('CALL_END');

@@ -27,6 +27,8 @@ pub enum Event {
         user_ids: Vec<String>,
         is_from_group: bool,
         invite_data: InviteData,
+        /// Seconds left to answer, 0 when it rings until cancelled (also in the JS payload).
+        timeout: u32,
     },
     Reject {
         user_id: String,
@@ -142,9 +144,10 @@ impl Event {
                 user_ids,
                 is_from_group,
                 invite_data,
+                timeout,
             } => json!({
                 "inviteID": invite_id, "sponsor": sponsor, "userIDList": user_ids,
-                "isFromGroup": is_from_group, "inviteData": invite_data,
+                "isFromGroup": is_from_group, "inviteData": invite_data, "timeout": timeout,
             }),
             Self::Reject { user_id } | Self::LineBusy { user_id } => json!({ "userID": user_id }),
             Self::UserEnter { user_id } | Self::UserLeave { user_id } => {

@@ -36,6 +36,7 @@ impl Machine {
                 user_ids,
                 is_from_group,
                 invite_data,
+                timeout,
                 ..
             } => {
                 self.ringing.insert(invite_id.clone(), invite_data.clone());
@@ -45,6 +46,7 @@ impl Machine {
                     user_ids,
                     is_from_group,
                     invite_data,
+                    timeout,
                 });
             }
             ServerMsg::Reject { user_id, .. } => self.emit(Event::Reject { user_id }),

@@ -119,7 +119,10 @@ fn IncomingDialog() -> impl IntoView {
                 <span class="avatar big" aria-hidden="true">{initials(&sponsor)}</span>
                 <h2 id="incoming-title">{sponsor.clone()}</h2>
                 <p id="incoming-kind">{kind}{with}</p>
-                <p class="countdown">{move || format!("Stops ringing in {} s", left.get())}</p>
+                // A call without a timeout rings until it is answered or cancelled.
+                {(timeout > 0).then(|| view! {
+                    <p class="countdown">{move || format!("Stops ringing in {} s", left.get())}</p>
+                })}
                 <div class="actions">
                     <button class="danger" on:click=move |_| session.decline()>"Decline"</button>
                     <button class="accept" node_ref=accept_ref on:click=move |_| session.accept()>"Accept"</button>

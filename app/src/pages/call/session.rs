@@ -427,6 +427,7 @@ mod actions {
                     sponsor,
                     user_ids,
                     invite_data,
+                    timeout,
                     ..
                 } => {
                     if self.view.get_untracked() == CallView::Idle {
@@ -437,7 +438,7 @@ mod actions {
                             sponsor,
                             video: invite_data.call_type == CallType::Video,
                             others,
-                            timeout: 30,
+                            timeout,
                         });
                     }
                 }
