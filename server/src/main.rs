@@ -1,6 +1,7 @@
 //! Run with: `make run` (or `cargo leptos serve --release`).
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -25,6 +26,13 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {addr}"))?;
     tracing::info!("serving on http://{}", listener.local_addr()?);
+    // Signaling sends small frames in quick succession (a reply, then the events it caused);
+    // with Nagle's algorithm the second waits for the peer's delayed ACK, up to 40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY: {e}");
+        }
+    });
     axum::serve(listener, site.router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
