@@ -1,10 +1,13 @@
 //! Accounts: registration and sign-in with argon2id password hashes.
 //!
-//! Hashing costs ~19 MiB and tens of milliseconds of a core, so it runs on the blocking pool
-//! behind a semaphore sized to the machine: a burst of sign-ins queues there instead of
-//! stalling the async runtime or exhausting memory.
+//! Hashing costs ~19 MiB and tens of milliseconds of a core, so it runs on a few dedicated
+//! threads of low scheduling priority: a burst of sign-ins queues there and takes the CPU that
+//! calls leave over, instead of stalling the async runtime or exhausting memory.
 
-use std::fmt;
+use std::{
+    fmt,
+    sync::{mpsc, Arc, Mutex},
+};
 
 use app::rules::{check_password, check_user_id, FormError};
 use argon2::{
@@ -12,7 +15,24 @@ use argon2::{
     Algorithm, Argon2, Params, Version,
 };
 use sqlx::SqlitePool;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{oneshot, OnceCell};
+
+/// Lowers the calling thread's priority (nice 10), so that the scheduler prefers the runtime's
+/// threads when both want the CPU.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid and setpriority take and return plain integers; on Linux,
+        // PRIO_PROCESS with a thread ID changes only that thread.
+        let failed = unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10) != 0
+        };
+        if failed {
+            tracing::debug!("could not lower the hashing thread's priority");
+        }
+    }
+}
 
 /// A PHC-format argon2id hash. Not `Debug`, so it stays out of logs.
 #[derive(Clone)]
@@ -77,18 +97,41 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Runs argon2 off the async runtime, at most `permits` at a time.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs argon2 off the async runtime, on `threads` threads of its own.
 pub struct Hasher {
-    permits: Semaphore,
+    jobs: mpsc::Sender<Job>,
     /// Verified against when the user does not exist, so that an unknown user takes as long
     /// to refuse as a wrong password.
     decoy: OnceCell<PasswordHash>,
 }
 
 impl Hasher {
-    pub fn new(concurrency: usize) -> Self {
+    /// The threads end when the hasher is dropped.
+    pub fn new(threads: usize) -> Self {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for _ in 0..threads.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name("argon2".into())
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(),
+                            Err(mpsc::RecvError) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!("starting a hashing thread: {e}");
+            }
+        }
         Self {
-            permits: Semaphore::new(concurrency.max(1)),
+            jobs,
             decoy: OnceCell::new(),
         }
     }
@@ -97,14 +140,13 @@ impl Hasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AccountError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| AccountError::Hashing(e.to_string()))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| AccountError::Hashing(e.to_string()))
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
+        });
+        let gone = || AccountError::Hashing("the hashing threads have stopped".into());
+        self.jobs.send(job).map_err(|_| gone())?;
+        result.await.map_err(|_| gone())
     }
 
     pub async fn hash(&self, password: String) -> Result<PasswordHash, AccountError> {
