@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlVideoElement, MediaStream};
 
 use super::{super::machine::Failure, media::LocalMedia};
@@ -42,12 +42,27 @@ fn stop(video: &HtmlVideoElement) {
     video.remove();
 }
 
+/// Shows `stream`. Setting the stream a video already shows would restart its loading (and
+/// interrupt the pending `play()`), so a stream that only gained a track is left alone: the
+/// element picks the track up by itself.
 fn play(video: &HtmlVideoElement, stream: Option<&MediaStream>) {
-    video.set_src_object(stream);
-    if stream.is_some() {
-        // Autoplay may be refused before the user has interacted with the page; the call
-        // buttons they press are such an interaction, so this rarely matters.
-        let _ = video.play();
+    let showing = video.src_object();
+    let same = match (&showing, stream) {
+        (Some(now), Some(new)) => AsRef::<JsValue>::as_ref(now) == AsRef::<JsValue>::as_ref(new),
+        _ => false,
+    };
+    if !same {
+        video.set_src_object(stream);
+    }
+    if stream.is_some() && (!same || video.paused()) {
+        // Autoplay may be refused before the user has interacted with the page (the call
+        // buttons they press are such an interaction), and a newer source interrupts it: either
+        // way the promise rejects, which is no error of the call's.
+        if let Ok(promise) = video.play() {
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            });
+        }
     }
 }
 
