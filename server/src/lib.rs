@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod assets;
 pub mod backend;
 pub mod caching;
 pub mod config;
@@ -76,6 +77,10 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
         }),
     };
     let backend: SharedBackend = Arc::new(backend::SiteBackend { db: db.clone() });
+    let pkg_dir =
+        std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
+    assets::remove_stale(&pkg_dir);
+    let pkg_route = format!("/{}", leptos_options.site_pkg_dir);
     let router = Router::new()
         .merge(forms::routes())
         .merge(api::routes())
@@ -85,6 +90,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
             move || provide_context(backend.clone()),
             move || shell(leptos_options.clone()),
         )
+        .nest_service(&pkg_route, assets::service(&pkg_dir))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Pages, JSON and assets go out compressed; the WebSocket, added after, is left alone.
         // Level 4 is most of brotli's and gzip's gain for a fraction of their best level's time,
@@ -98,6 +104,9 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
         .with_state(state);
     let background: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>> = vec![
         Box::pin(signaling::hub::run_timer(hub.clone())),
+        Box::pin(async move {
+            let _ = tokio::task::spawn_blocking(move || assets::precompress(&pkg_dir)).await;
+        }),
         Box::pin(history::run_writer(db.clone(), feeds.records)),
         Box::pin(signaling::presence::run_fanout(
             db.clone(),
