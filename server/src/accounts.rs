@@ -1,7 +1,7 @@
 //! Accounts: registration and sign-in with argon2id password hashes.
 //!
 //! Hashing costs ~19 MiB and tens of milliseconds of a core, so it runs on a few dedicated
-//! threads of low scheduling priority: a burst of sign-ins queues there and takes the CPU that
+//! threads of the lowest priority: a burst of sign-ins queues there and takes the CPU that
 //! calls leave over, instead of stalling the async runtime or exhausting memory.
 
 use std::{
@@ -17,8 +17,9 @@ use argon2::{
 use sqlx::SqlitePool;
 use tokio::sync::{oneshot, OnceCell};
 
-/// Lowers the calling thread's priority (nice 10), so that the scheduler prefers the runtime's
-/// threads when both want the CPU.
+/// Gives the calling thread the lowest priority (nice 19): the scheduler prefers the runtime's
+/// threads whenever they want the CPU, yet hashing is never starved outright, as it would be in
+/// the idle class on a saturated machine.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
@@ -26,7 +27,7 @@ fn lower_priority() {
         // PRIO_PROCESS with a thread ID changes only that thread.
         let failed = unsafe {
             let tid = libc::gettid();
-            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10) != 0
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19) != 0
         };
         if failed {
             tracing::debug!("could not lower the hashing thread's priority");
