@@ -26,13 +26,13 @@ export LEPTOS_ENV ?= PROD
 # Run the browser suite as root in a new network namespace that has only loopback.
 NETNS := $(if $(filter 0,$(shell id -u)),unshare --net,unshare --map-root-user --net)
 
-.PHONY: run test tools test-tools build build-debug cargo-test e2e fmt lint clean
+.PHONY: run test tools test-tools build build-debug cargo-test e2e bench-smoke bench fmt lint clean
 
 run: tools build
 	mkdir -p data
 	./target/release/server
 
-test: tools test-tools build-debug cargo-test e2e
+test: tools test-tools build-debug cargo-test e2e bench-smoke
 
 build:
 	cargo leptos build --release
@@ -44,10 +44,40 @@ build-debug:
 	cargo leptos build --frontend-only
 
 cargo-test:
-	cargo test -p app -p server
+	cargo test -p app -p server -p bench
 
 e2e:
 	$(NETNS) sh -c 'ip link set lo up && cd end2end && CALLING_SERVER_BIN=$(CURDIR)/target/debug/server npx playwright test'
+
+# Benchmarks, in a loopback-only namespace with a wide port range and as many open files as
+# allowed (ten thousand clients and the server each hold one socket per connection).
+BENCH_SHELL = $(NETNS) sh -c 'ip link set lo up && \
+	  { sysctl -qw net.ipv4.ip_local_port_range="1024 65535" || true; } && \
+	  ulimit -n "$$(ulimit -Hn)" && $(1)'
+
+# Each benchmark once with tiny sizes, to keep them working; the figures mean nothing.
+bench-smoke:
+	$(call BENCH_SHELL,target/debug/bench signaling --smoke --server target/debug/server \
+	  && target/debug/bench download --smoke --server target/debug/server --site target/site \
+	  && cd end2end && CALLING_SERVER_BIN=$(CURDIR)/target/debug/server BENCH_CALLS=2 \
+	     npx playwright test -c playwright.bench.config.ts)
+
+# Every benchmark at full size on release builds: prints one table, writes bench/results.json.
+BENCH_PARTS := target/bench
+bench: tools test-tools
+	cargo leptos build --release --frontend-only
+	cargo build --release -p server -p bench
+	rm -rf $(BENCH_PARTS) && mkdir -p $(BENCH_PARTS)
+	$(call BENCH_SHELL,target/release/bench signaling --server target/release/server \
+	    --out $(BENCH_PARTS)/signaling.json \
+	  && target/release/bench download --server target/release/server --site target/site \
+	    --out $(BENCH_PARTS)/download.json \
+	  && cd end2end && CALLING_SERVER_BIN=$(CURDIR)/target/release/server \
+	     BENCH_OUT=$(CURDIR)/$(BENCH_PARTS)/browser.json \
+	     npx playwright test -c playwright.bench.config.ts)
+	@echo
+	target/release/bench report --out bench/results.json \
+	  $(BENCH_PARTS)/signaling.json $(BENCH_PARTS)/download.json $(BENCH_PARTS)/browser.json
 
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
@@ -60,6 +90,8 @@ tools:
 	  || npm install --prefix $(TOOLS) --no-audit --no-fund binaryen@$(BINARYEN_VERSION)
 
 test-tools:
+	@command -v wrk >/dev/null \
+	  || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
 	@command -v chromium >/dev/null \
 	  || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 	@command -v ip >/dev/null \

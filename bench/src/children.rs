@@ -1,0 +1,116 @@
+//! The processes under test: our server on a fresh database, or the baseline relay. Each is
+//! killed when its handle is dropped.
+
+use std::{
+    fs,
+    net::{SocketAddr, TcpListener, TcpStream},
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context};
+
+pub const SECRET_KEY: &str = "bench-secret-key-0123456789abcdef0123456789abcdef";
+pub const SDK_APP_ID: u64 = 1_400_000_000;
+
+pub struct Child {
+    process: std::process::Child,
+    pub addr: SocketAddr,
+    dir: PathBuf,
+}
+
+impl Child {
+    /// Our server binary at `bin`, on a new database in a temporary directory, serving the site
+    /// in `site`; without one, an empty folder, so that the server's work on the site's files
+    /// (precompressing them) stays out of signaling figures.
+    pub fn server(bin: &Path, site: Option<&Path>) -> anyhow::Result<Self> {
+        let addr = free_port()?;
+        let dir = temp_dir("server")?;
+        let mut command = Command::new(bin);
+        let empty_site = dir.join("site");
+        fs::create_dir_all(&empty_site)?;
+        command.env("LEPTOS_SITE_ROOT", site.unwrap_or(&empty_site));
+        command
+            .env("LEPTOS_SITE_ADDR", addr.to_string())
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/bench.db", dir.display()),
+            )
+            .env("CALLING_SECRET_KEY", SECRET_KEY)
+            .env("CALLING_SDK_APP_ID", SDK_APP_ID.to_string())
+            .env("RUST_LOG", "warn");
+        for (name, default) in [
+            ("LEPTOS_OUTPUT_NAME", "calling"),
+            ("LEPTOS_WASM_OUTPUT_NAME", "calling"),
+            ("LEPTOS_SITE_PKG_DIR", "pkg"),
+            ("LEPTOS_ENV", "PROD"),
+        ] {
+            if std::env::var_os(name).is_none() {
+                command.env(name, default);
+            }
+        }
+        Self::start(command, addr, dir)
+    }
+
+    /// The baseline relay: this same program, `bench relay <addr>`.
+    pub fn relay() -> anyhow::Result<Self> {
+        let addr = free_port()?;
+        let dir = temp_dir("relay")?;
+        let mut command = Command::new(std::env::current_exe()?);
+        command.arg("relay").arg(addr.to_string());
+        Self::start(command, addr, dir)
+    }
+
+    fn start(mut command: Command, addr: SocketAddr, dir: PathBuf) -> anyhow::Result<Self> {
+        let log = fs::File::create(dir.join("log"))?;
+        let process = command
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {command:?}"))?;
+        let mut child = Self { process, addr, dir };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(addr).is_err() {
+            if let Some(status) = child.process.try_wait()? {
+                bail!("{command:?} exited with {status}:\n{}", child.log());
+            }
+            if Instant::now() > deadline {
+                bail!("{command:?} did not listen on {addr}:\n{}", child.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(child)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.join("log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A loopback port nobody listens on right now.
+fn free_port() -> anyhow::Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?)
+}
+
+fn temp_dir(what: &str) -> anyhow::Result<PathBuf> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("calling-bench-{}-{what}-{n}", std::process::id()));
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
