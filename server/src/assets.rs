@@ -39,23 +39,29 @@ impl Codec {
 
     fn compress(self, bytes: &[u8]) -> io::Result<Vec<u8>> {
         match self {
-            Codec::Brotli => {
-                let mut out = Vec::new();
-                let params = brotli::enc::BrotliEncoderParams {
-                    quality: 11,
-                    lgwin: 22,
-                    ..Default::default()
-                };
-                brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
-                Ok(out)
-            }
-            Codec::Gzip => {
-                let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-                z.write_all(bytes)?;
-                z.finish()
-            }
+            Codec::Brotli => brotli(bytes, 11),
+            Codec::Gzip => gzip(bytes, 9),
         }
     }
+}
+
+/// `bytes` compressed with brotli at `quality` (0 to 11).
+pub fn brotli(bytes: &[u8], quality: i32) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+    Ok(out)
+}
+
+/// `bytes` compressed with gzip at `level` (0 to 9).
+pub fn gzip(bytes: &[u8], level: u32) -> io::Result<Vec<u8>> {
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+    z.write_all(bytes)?;
+    z.finish()
 }
 
 /// Serves `dir`, preferring the precompressed files the client accepts.
