@@ -6,7 +6,13 @@
 //!   hashing never reach the Wasm bundle.
 //! - [`calling`]: the calling engine behind the UI and the `TRTCCalling` JavaScript API.
 //! - [`pages`]: the routes: sign-up, sign-in and the contact list.
-//! - [`protocol`]: the signaling messages between browser and server.
+//! - [`protocol`]: the signaling messages between browser and server, their decoder, and the
+//!   error codes and refusals both sides use.
+//!
+//! Where things go: a new request starts in [`protocol::client`]; a new rule about calls in the
+//! browser goes in the engine's machine ([`calling::machine`]), never in the web glue; a new
+//! screen state in `pages::call::view`'s reducer; a new page in [`pages`] with its data behind
+//! [`api`]. `docs/architecture.md` follows one call through all of it.
 
 pub mod api;
 #[cfg(feature = "ssr")]

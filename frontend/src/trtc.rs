@@ -6,10 +6,9 @@ use std::{cell::RefCell, rc::Rc};
 use app::{
     calling::{
         events::{canonical_event_name, Event, EVENT_NAMES},
-        machine::Failure,
         web::{Engine, Profile},
     },
-    protocol::{code, CallType, Outcome},
+    protocol::{CallType, ErrorCode, Outcome, Refusal},
 };
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -47,18 +46,19 @@ pub fn install() {
     let _ = Reflect::set(&window, &"TRTCCalling".into(), &class);
 }
 
-fn error(code: u32, message: &str) -> JsValue {
+/// A refusal as JavaScript sees it: an `Error` with the message and a numeric `code`.
+fn failure(f: Refusal) -> JsValue {
+    error(f.code(), &f.to_string())
+}
+
+fn error(code: ErrorCode, message: &str) -> JsValue {
     let e = js_sys::Error::new(message);
-    let _ = Reflect::set(&e, &"code".into(), &code.into());
+    let _ = Reflect::set(&e, &"code".into(), &code.code().into());
     e.into()
 }
 
-fn failure(f: Failure) -> JsValue {
-    error(f.code, &f.message)
-}
-
 fn invalid(message: &str) -> JsValue {
-    error(code::INVALID_ARGUMENT, message)
+    error(ErrorCode::InvalidArgument, message)
 }
 
 fn field(params: &JsValue, name: &str) -> JsValue {
@@ -105,7 +105,7 @@ where
     future_to_promise(work)
 }
 
-fn done<T>(r: Result<T, Failure>) -> Result<JsValue, JsValue> {
+fn done<T>(r: Result<T, Refusal>) -> Result<JsValue, JsValue> {
     r.map(|_| JsValue::UNDEFINED).map_err(failure)
 }
 

@@ -11,6 +11,13 @@
 //! - [`history`]: the call history the server records.
 //! - [`caching`]: cache headers for pages and assets.
 //! - [`forms`], [`api`]: the HTTP edges; [`backend`]: the data the pages load.
+//!
+//! Where things go: call logic in the switchboard (`signaling::switchboard`), pure and tested on
+//! a fake clock in `tests/calls/`; socket handling in `signaling::ws`; anything stored in its own
+//! module over the database. A TURN relay would be a `turn` module with its own settings and
+//! errors, asked by signaling only for credentials; a cluster backend a trait at the hub's seam
+//! (`signaling::hub`), with the switchboard unchanged. `docs/architecture.md` follows one call
+//! through the code.
 
 pub mod accounts;
 pub mod api;
@@ -46,10 +53,13 @@ use crate::{
 /// Request bodies are forms and small JSON documents.
 const MAX_BODY: usize = 64 * 1024;
 
+/// A task the site needs running beside it.
+pub type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// The assembled site: its router, and the tasks it needs running beside it.
 pub struct Site {
     pub router: Router,
-    pub background: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+    pub background: Vec<Task>,
 }
 
 /// Opens the database, runs migrations and assembles the router.
@@ -59,7 +69,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
     let session_store = sessions::store(db.clone()).await?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     history::close_interrupted(&db, db::unix_now()).await?;
-    let (hub, feeds) = Hub::new(config.max_call_size, signaling::ws::rand_u64());
+    let (hub, feeds) = Hub::new(config.max_call_size, signaling::rand_u64());
     let hub = Arc::new(hub);
     let state = AppState {
         leptos_options: leptos_options.clone(),
@@ -102,7 +112,19 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
         .layer(sessions::layer(session_store.clone(), config.secure_cookie))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .with_state(state);
-    let background: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>> = vec![
+    let background = background(hub, db, feeds, pkg_dir, session_store);
+    Ok(Site { router, background })
+}
+
+/// Timers, history, presence, asset compression and session clean-up.
+fn background(
+    hub: Arc<Hub>,
+    db: sqlx::SqlitePool,
+    feeds: signaling::hub::HubFeeds,
+    pkg_dir: std::path::PathBuf,
+    session_store: tower_sessions_sqlx_store::SqliteStore,
+) -> Vec<Task> {
+    vec![
         Box::pin(signaling::hub::run_timer(hub.clone())),
         Box::pin(async move {
             let _ = tokio::task::spawn_blocking(move || assets::precompress(&pkg_dir)).await;
@@ -118,6 +140,5 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
                 .continuously_delete_expired(std::time::Duration::from_secs(3600))
                 .await;
         }),
-    ];
-    Ok(Site { router, background })
+    ]
 }

@@ -4,6 +4,7 @@ mod common;
 
 use std::time::Duration;
 
+use app::protocol::ErrorCode;
 use common::{config, serve, TempDb, APP, KEY};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -103,7 +104,7 @@ async fn login_with_good_forged_and_expired_sigs() {
         .await;
         let v = recv(&mut ws).await;
         assert_eq!(v["type"], "error");
-        assert_eq!(v["code"], app::protocol::code::BAD_USERSIG);
+        assert_eq!(v["code"], ErrorCode::BadUserSig.code());
         closed(&mut ws).await;
     }
 }
@@ -114,10 +115,7 @@ async fn nothing_is_accepted_before_login() {
     let addr = serve(config(&db, Some(KEY))).await;
     let mut ws = connect(addr).await;
     send(&mut ws, json!({"type": "hangup", "req": 1})).await;
-    assert_eq!(
-        recv(&mut ws).await["code"],
-        app::protocol::code::NOT_LOGGED_IN
-    );
+    assert_eq!(recv(&mut ws).await["code"], ErrorCode::NotLoggedIn.code());
     // The connection stays open for a login.
     send(
         &mut ws,
@@ -132,15 +130,14 @@ async fn bad_frames_get_errors_and_the_connection_survives() {
     let db = TempDb::new();
     let addr = serve(config(&db, Some(KEY))).await;
     let mut ws = login(addr, "alice").await;
-    use app::protocol::code;
 
     ws.send(Message::Text("{not json".into())).await.unwrap();
-    assert_eq!(recv(&mut ws).await["code"], code::MALFORMED);
+    assert_eq!(recv(&mut ws).await["code"], ErrorCode::Malformed.code());
     send(&mut ws, json!({"type": "teleport", "req": 7})).await;
     let v = recv(&mut ws).await;
     assert_eq!(
         (v["code"].as_u64(), v["req"].as_u64()),
-        (Some(code::UNKNOWN_TYPE.into()), Some(7))
+        (Some(ErrorCode::UnknownType.code().into()), Some(7))
     );
     send(
         &mut ws,
@@ -150,22 +147,22 @@ async fn bad_frames_get_errors_and_the_connection_survives() {
     let v = recv(&mut ws).await;
     assert_eq!(
         (v["code"].as_u64(), v["req"].as_u64()),
-        (Some(code::INVALID_ARGUMENT.into()), Some(8))
+        (Some(ErrorCode::InvalidArgument.code().into()), Some(8))
     );
     let huge = json!({"type": "media", "audio": true, "video": true, "pad": "x".repeat(70 * 1024)});
     send(&mut ws, huge).await;
-    assert_eq!(recv(&mut ws).await["code"], code::FRAME_TOO_LARGE);
+    assert_eq!(recv(&mut ws).await["code"], ErrorCode::FrameTooLarge.code());
     ws.send(Message::Binary(vec![1, 2, 3].into()))
         .await
         .unwrap();
-    assert_eq!(recv(&mut ws).await["code"], code::MALFORMED);
+    assert_eq!(recv(&mut ws).await["code"], ErrorCode::Malformed.code());
 
     // Still alive and logged in.
     send(&mut ws, json!({"type": "hangup", "req": 9})).await;
     let v = recv(&mut ws).await;
     assert_eq!(
         (v["code"].as_u64(), v["req"].as_u64()),
-        (Some(code::NOT_IN_CALL.into()), Some(9))
+        (Some(ErrorCode::NotInCall.code().into()), Some(9))
     );
 }
 
@@ -289,7 +286,7 @@ async fn groups_are_created_listed_and_called() {
     send(&mut eve, json!({"type": "call", "req": 4, "userIDList": ["bob"], "callType": 1, "groupID": group_id})).await;
     assert_eq!(
         recv(&mut eve).await["code"],
-        app::protocol::code::NOT_GROUP_MEMBER
+        ErrorCode::NotGroupMember.code()
     );
 
     send(&mut alice, json!({"type": "call", "req": 5, "userIDList": ["bob"], "callType": 1, "groupID": group_id})).await;

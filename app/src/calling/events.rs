@@ -2,22 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::protocol::{InviteData, Presence};
-
-/// Errors of the spec and of TRTCCalling 1.0, plus the protocol's codes (see `protocol::code`).
-pub mod code {
-    /// `switchToAudioCall` failed.
-    pub const SWITCH_TO_AUDIO_FAILED: u32 = 60001;
-    /// `switchToVideoCall` failed.
-    pub const SWITCH_TO_VIDEO_FAILED: u32 = 60002;
-    pub const NO_MICROPHONE: u32 = 60003;
-    pub const NO_CAMERA: u32 = 60004;
-    pub const PERMISSION_DENIED: u32 = 60005;
-    /// The signaling connection failed or was lost.
-    pub const CONNECTION: u32 = 60010;
-    /// A WebRTC operation failed.
-    pub const WEBRTC: u32 = 60011;
-}
+use crate::protocol::{InviteData, Presence, Refusal};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
@@ -63,10 +48,8 @@ pub enum Event {
         user_id: String,
         available: bool,
     },
-    Error {
-        code: u32,
-        message: String,
-    },
+    /// Something failed that no request is waiting to hear about.
+    Error(Refusal),
     /// Not in TRTCCalling: a contact's presence, at login and on every change.
     Presence {
         user_id: String,
@@ -127,7 +110,7 @@ impl Event {
             Self::KickedOut => "KICKED_OUT",
             Self::UserVideoAvailable { .. } => "USER_VIDEO_AVAILABLE",
             Self::UserAudioAvailable { .. } => "USER_AUDIO_AVAILABLE",
-            Self::Error { .. } => "ERROR",
+            Self::Error(_) => "ERROR",
             Self::Presence { .. } => "PRESENCE",
             Self::Speaking { .. } => "SPEAKING",
             Self::NetworkQuality { .. } => "NETWORK_QUALITY",
@@ -167,7 +150,9 @@ impl Event {
             Self::UserAudioAvailable { user_id, available } => {
                 json!({ "userID": user_id, "isAudioAvailable": available })
             }
-            Self::Error { code, message } => json!({ "code": code, "message": message }),
+            Self::Error(refusal) => {
+                json!({ "code": refusal.code(), "message": refusal.to_string() })
+            }
             Self::Presence { user_id, status } => json!({ "userID": user_id, "status": status }),
             Self::Speaking { user_id, speaking } => {
                 json!({ "userID": user_id, "isSpeaking": speaking })

@@ -1,65 +1,95 @@
-//! The browser's call state, as a pure state machine: API requests and server frames in,
-//! effects out (frames to send, events to emit, peer connections to open or close). The Wasm
-//! glue in [`super::web`] carries the effects out; nothing here touches the browser.
+//! The browser's call state, as a pure state machine in the manner of str0m's `Rtc`: inputs in
+//! with the time passed in ([`Machine::handle`]), effects out ([`Machine::poll`]: frames to
+//! send, events to emit, peer connections to open, restart or close), and the next moment it
+//! wants to be woken ([`Machine::poll_timeout`]). The Wasm glue in [`super::web`] carries the
+//! effects out and feeds back what happened; nothing here touches the browser or a clock.
+//!
+//! [`requests`] holds the API calls, [`server`] how the machine follows the server, and
+//! [`links`] the rules for peer connections that drop and come back.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+mod links;
+mod requests;
+mod server;
+#[cfg(test)]
+mod tests;
 
-use super::events::{code as ecode, Event};
-use crate::protocol::{code, CallType, ClientMsg, IceServer, InviteData, Outcome, SignalData};
+use std::{
+    collections::{BTreeMap, HashMap, VecDeque},
+    time::Duration,
+};
+
+use super::events::Event;
+use crate::protocol::{CallMsg, CallType, ClientMsg, IceServer, InviteData, Login, Outcome};
+pub use crate::protocol::{Refusal, SignalData};
 
 /// Identifies an API call waiting for its answer.
 pub type Token = u64;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failure {
-    pub code: u32,
-    pub message: String,
+/// What happened, for [`Machine::handle`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// An API call. Its answer comes as [`Effect::Complete`] with the same token. Requests are
+    /// numbered by the machine: whatever `req` the message carries is replaced.
+    Request {
+        token: Token,
+        msg: ClientMsg,
+    },
+    /// The signaling connection asked for by [`Effect::OpenSocket`] is open.
+    SocketOpen,
+    Server(crate::protocol::ServerMsg),
+    /// A peer connection's `connectionState` changed.
+    Link {
+        user: String,
+        state: LinkState,
+    },
+    /// Our microphone or camera changed.
+    LocalMedia {
+        audio: bool,
+        video: bool,
+    },
+    /// The signaling connection failed to open or was lost: the session ends, and any call.
+    Disconnected(String),
+    /// `logout()`: forget the session; the glue closes the socket.
+    Logout,
+    /// The moment [`Machine::poll_timeout`] gave has come.
+    Timeout,
 }
 
-impl Failure {
-    pub fn new(code: u32, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+/// `RTCPeerConnection.connectionState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    New,
+    Connecting,
+    Connected,
+    Disconnected,
+    Failed,
+    Closed,
+}
+
+impl LinkState {
+    pub fn parse(state: &str) -> Option<Self> {
+        Some(match state {
+            "new" => Self::New,
+            "connecting" => Self::Connecting,
+            "connected" => Self::Connected,
+            "disconnected" => Self::Disconnected,
+            "failed" => Self::Failed,
+            "closed" => Self::Closed,
+            _ => return None,
+        })
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Request {
-    Login {
-        user_id: String,
-        user_sig: String,
-    },
-    Call {
-        user_ids: Vec<String>,
-        call_type: CallType,
-        timeout: u32,
-        group_id: Option<String>,
-    },
-    Accept {
-        invite_id: String,
-    },
-    Reject {
-        invite_id: String,
-        is_busy: bool,
-    },
-    Hangup,
-    SwitchType(CallType),
-    CreateGroup {
-        name: String,
-        user_ids: Vec<String>,
-    },
-    ListGroups,
-}
-
-#[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
+    /// Open the signaling connection, then report [`Input::SocketOpen`] or
+    /// [`Input::Disconnected`].
+    OpenSocket,
     Send(ClientMsg),
     Emit(Event),
     Complete {
         token: Token,
-        result: Result<Outcome, Failure>,
+        result: Result<Outcome, Refusal>,
     },
     /// Open a peer connection to a member of the call; `offer` says whether this side offers.
     Connect {
@@ -74,12 +104,16 @@ pub enum Effect {
         from: String,
         data: SignalData,
     },
+    /// Offer again with fresh ICE credentials: the connection with `user` failed.
+    RestartIce {
+        user: String,
+    },
     /// Capture what this call type needs: start or stop the camera.
     UseCallType(CallType),
     /// The call is over: release the devices, close every peer connection.
     EndCall,
     IceServers(Vec<IceServer>),
-    /// The server ended the session: close the socket.
+    /// The session is over: close the socket.
     Closed,
 }
 
@@ -97,12 +131,22 @@ pub enum Phase {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-struct MemberMedia {
+/// One member of our call, and our connection with them.
+#[derive(Clone, Debug, Default)]
+struct Member {
     audio: Option<bool>,
     video: Option<bool>,
+    /// This side makes the offers (and so the ICE restarts) on this connection.
+    offerer: bool,
+    /// The connection dropped and has not come back yet.
+    reconnecting: bool,
+    /// When a one-to-one call gives up on it, unless it comes back first.
+    give_up_at: Option<Duration>,
+    /// When we last restarted ICE with them, so that a burst of failures restarts once.
+    restarted_at: Option<Duration>,
 }
 
+/// What a request in flight was, to follow its answer.
 enum Pending {
     Call(CallType),
     Accept(String),
@@ -113,16 +157,19 @@ enum Pending {
 }
 
 pub struct Machine {
+    now: Duration,
     user: Option<String>,
     phase: Phase,
     /// Invitations ringing for us.
     ringing: BTreeMap<String, InviteData>,
-    members: BTreeMap<String, MemberMedia>,
+    members: BTreeMap<String, Member>,
     local_audio: bool,
     local_video: bool,
     next_req: u32,
-    pending: HashMap<u32, (Token, Pending)>,
-    login: Option<Token>,
+    /// Requests in flight; those the machine made itself have no token.
+    pending: HashMap<u32, (Option<Token>, Pending)>,
+    /// A login in progress, and its credentials until the socket is open.
+    login: Option<(Token, Option<Login>)>,
     out: VecDeque<Effect>,
 }
 
@@ -135,6 +182,7 @@ impl Default for Machine {
 impl Machine {
     pub fn new() -> Self {
         Self {
+            now: Duration::ZERO,
             user: None,
             phase: Phase::Idle,
             ringing: BTreeMap::new(),
@@ -145,6 +193,21 @@ impl Machine {
             pending: HashMap::new(),
             login: None,
             out: VecDeque::new(),
+        }
+    }
+
+    /// Takes one input at `now` (time since any fixed moment; it must not go backwards).
+    pub fn handle(&mut self, now: Duration, input: Input) {
+        self.now = self.now.max(now);
+        match input {
+            Input::Request { token, msg } => self.on_request(token, msg),
+            Input::SocketOpen => self.socket_open(),
+            Input::Server(msg) => self.on_server_msg(msg),
+            Input::Link { user, state } => self.on_link(&user, state),
+            Input::LocalMedia { audio, video } => self.on_local_media(audio, video),
+            Input::Disconnected(reason) => self.on_disconnected(reason),
+            Input::Logout => self.on_logout(),
+            Input::Timeout => self.on_timeout(),
         }
     }
 
@@ -172,136 +235,20 @@ impl Machine {
         self.phase != Phase::Idle
     }
 
-    /// An API call. Its answer comes later as [`Effect::Complete`] with the same token.
-    pub fn request(&mut self, token: Token, request: Request) {
-        if let Err(f) = self.try_request(token, request) {
-            self.out.push_back(Effect::Complete {
-                token,
-                result: Err(f),
-            });
+    /// Whether the call may switch to `to` now; the refusal is the one the request would get.
+    pub fn check_switch(&self, to: CallType) -> Result<(), Refusal> {
+        let one_to_one = matches!(self.phase, Phase::InCall { .. }) && self.members.len() == 1;
+        if one_to_one {
+            Ok(())
+        } else {
+            Err(Refusal::SwitchFailed {
+                to,
+                why: "only a one-to-one call in progress can switch type".into(),
+            })
         }
     }
 
-    fn try_request(&mut self, token: Token, request: Request) -> Result<(), Failure> {
-        if let Request::Login { user_id, user_sig } = request {
-            if self.user.is_some() || self.login.is_some() {
-                return Err(Failure::new(
-                    code::ALREADY_LOGGED_IN,
-                    "already logged in; call logout() first",
-                ));
-            }
-            self.login = Some(token);
-            self.out
-                .push_back(Effect::Send(ClientMsg::Login { user_id, user_sig }));
-            return Ok(());
-        }
-        if self.user.is_none() {
-            return Err(Failure::new(code::NOT_LOGGED_IN, "log in first"));
-        }
-        let req = self.next_req();
-        let (msg, pending) = match request {
-            Request::Login { .. } => unreachable!("handled above"),
-            Request::Call {
-                user_ids,
-                call_type,
-                timeout,
-                group_id,
-            } => {
-                if user_ids.is_empty() {
-                    return Err(Failure::new(code::INVALID_ARGUMENT, "nobody to call"));
-                }
-                (
-                    ClientMsg::Call {
-                        req,
-                        user_ids,
-                        call_type,
-                        timeout,
-                        group_id,
-                    },
-                    Pending::Call(call_type),
-                )
-            }
-            Request::Accept { invite_id } => {
-                if !self.ringing.contains_key(&invite_id) {
-                    return Err(Failure::new(
-                        code::INVITE_GONE,
-                        "that invitation is not ringing",
-                    ));
-                }
-                (
-                    ClientMsg::Accept {
-                        req,
-                        invite_id: invite_id.clone(),
-                    },
-                    Pending::Accept(invite_id),
-                )
-            }
-            Request::Reject { invite_id, is_busy } => {
-                if !self.ringing.contains_key(&invite_id) {
-                    return Err(Failure::new(
-                        code::INVITE_GONE,
-                        "that invitation is not ringing",
-                    ));
-                }
-                (
-                    ClientMsg::Reject {
-                        req,
-                        invite_id: invite_id.clone(),
-                        is_busy,
-                    },
-                    Pending::Reject(invite_id),
-                )
-            }
-            Request::Hangup => {
-                if self.phase == Phase::Idle && self.ringing.is_empty() {
-                    // Nothing to hang up: done.
-                    self.out.push_back(Effect::Complete {
-                        token,
-                        result: Ok(Outcome::default()),
-                    });
-                    return Ok(());
-                }
-                // Release devices at once; the server's answer only confirms.
-                if self.phase != Phase::Idle {
-                    self.end_locally();
-                }
-                (ClientMsg::Hangup { req }, Pending::Hangup)
-            }
-            Request::SwitchType(call_type) => {
-                let failed = switch_failure(call_type);
-                let one_to_one =
-                    matches!(self.phase, Phase::InCall { .. }) && self.members.len() == 1;
-                if !one_to_one {
-                    let f =
-                        Failure::new(failed, "only a one-to-one call in progress can switch type");
-                    self.emit(Event::Error {
-                        code: f.code,
-                        message: f.message.clone(),
-                    });
-                    return Err(f);
-                }
-                (
-                    ClientMsg::SwitchType { req, call_type },
-                    Pending::SwitchType(call_type),
-                )
-            }
-            Request::CreateGroup { name, user_ids } => (
-                ClientMsg::CreateGroup {
-                    req,
-                    name,
-                    user_ids,
-                },
-                Pending::Other,
-            ),
-            Request::ListGroups => (ClientMsg::ListGroups { req }, Pending::Other),
-        };
-        self.pending.insert(req, (token, pending));
-        self.out.push_back(Effect::Send(msg));
-        Ok(())
-    }
-
-    /// Our microphone or camera changed; the others hear of it while we are in a call.
-    pub fn set_local_media(&mut self, audio: bool, video: bool) {
+    fn on_local_media(&mut self, audio: bool, video: bool) {
         self.local_audio = audio;
         self.local_video = video;
         if matches!(self.phase, Phase::InCall { .. }) {
@@ -310,15 +257,11 @@ impl Machine {
     }
 
     /// The signaling connection is gone: the session and any call with it.
-    pub fn disconnected(&mut self, reason: &str) {
-        let logging_in = self.login.take();
-        if let Some(token) = logging_in {
-            self.complete(token, Err(Failure::new(ecode::CONNECTION, reason)));
+    fn on_disconnected(&mut self, reason: String) {
+        if let Some((token, _)) = self.login.take() {
+            self.complete(Some(token), Err(Refusal::Connection(reason.clone().into())));
         }
-        let pending: Vec<Token> = self.pending.drain().map(|(_, (t, _))| t).collect();
-        for token in pending {
-            self.complete(token, Err(Failure::new(ecode::CONNECTION, reason)));
-        }
+        self.fail_pending(|| Refusal::Connection(reason.clone().into()));
         let was_in_call = self.phase != Phase::Idle;
         let was_user = self.user.take().is_some();
         if was_in_call {
@@ -327,24 +270,24 @@ impl Machine {
         }
         self.ringing.clear();
         if was_user {
-            self.emit(Event::Error {
-                code: ecode::CONNECTION,
-                message: reason.to_owned(),
-            });
+            self.emit(Event::Error(Refusal::Connection(reason.into())));
         }
     }
 
-    /// Forget the session (after `logout()`); the caller closes the socket.
-    pub fn logout(&mut self) {
+    fn on_logout(&mut self) {
         if self.phase != Phase::Idle {
             self.end_locally();
         }
         self.user = None;
         self.login = None;
         self.ringing.clear();
-        let pending: Vec<Token> = self.pending.drain().map(|(_, (t, _))| t).collect();
-        for token in pending {
-            self.complete(token, Err(Failure::new(code::NOT_LOGGED_IN, "logged out")));
+        self.fail_pending(|| Refusal::LoggedOut);
+    }
+
+    fn fail_pending(&mut self, why: impl Fn() -> Refusal) {
+        let tokens: Vec<Option<Token>> = self.pending.drain().map(|(_, (t, _))| t).collect();
+        for token in tokens {
+            self.complete(token, Err(why()));
         }
     }
 
@@ -358,18 +301,25 @@ impl Machine {
     }
 
     fn send_media(&mut self) {
-        self.out.push_back(Effect::Send(ClientMsg::Media {
+        self.send(CallMsg::Media {
             audio: self.local_audio,
             video: self.local_video,
-        }));
+        });
+    }
+
+    fn send(&mut self, msg: CallMsg) {
+        self.out.push_back(Effect::Send(ClientMsg::Call(msg)));
     }
 
     fn emit(&mut self, event: Event) {
         self.out.push_back(Effect::Emit(event));
     }
 
-    fn complete(&mut self, token: Token, result: Result<Outcome, Failure>) {
-        self.out.push_back(Effect::Complete { token, result });
+    /// Answers an API call; requests the machine made itself have nobody to answer.
+    fn complete(&mut self, token: Option<Token>, result: Result<Outcome, Refusal>) {
+        if let Some(token) = token {
+            self.out.push_back(Effect::Complete { token, result });
+        }
     }
 
     fn next_req(&mut self) -> u32 {
@@ -377,14 +327,3 @@ impl Machine {
         self.next_req
     }
 }
-
-fn switch_failure(to: CallType) -> u32 {
-    match to {
-        CallType::Audio => ecode::SWITCH_TO_AUDIO_FAILED,
-        CallType::Video => ecode::SWITCH_TO_VIDEO_FAILED,
-    }
-}
-
-mod server;
-#[cfg(test)]
-mod tests;

@@ -1,8 +1,11 @@
 //! Groups: named sets of users, created by a member and visible to members only.
 
-use std::{collections::HashSet, fmt};
+use std::collections::HashSet;
 
-use app::{protocol::GroupInfo, rules::check_user_id};
+use app::{
+    protocol::{GroupInfo, GroupMsg, Outcome, Refusal, ServerMsg},
+    rules::check_user_id,
+};
 use sqlx::SqlitePool;
 
 use super::switchboard::Group;
@@ -11,32 +14,33 @@ use super::switchboard::Group;
 pub const MAX_MEMBERS: usize = 200;
 pub const MAX_NAME: usize = 64;
 
-#[derive(Debug)]
-pub enum GroupError {
-    InvalidName,
-    InvalidMember,
-    TooLarge,
-    NotFound,
-    NotMember,
-    Storage(sqlx::Error),
+/// A database failure, logged here and told to the client only as a server error.
+fn storage(e: sqlx::Error) -> Refusal {
+    tracing::error!("groups: {e}");
+    Refusal::GroupStorage
 }
 
-impl fmt::Display for GroupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::InvalidName => "a group name has 1 to 64 characters",
-            Self::InvalidMember => "userIDList holds an invalid user ID",
-            Self::TooLarge => "a group has at most 200 members",
-            Self::NotFound => "there is no such group",
-            Self::NotMember => "you are not a member of that group",
-            Self::Storage(_) => "the group could not be read or saved",
-        })
-    }
-}
-
-impl From<sqlx::Error> for GroupError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Storage(e)
+/// Answers a group request with its `result` or `error` frame.
+pub async fn answer(db: &SqlitePool, user: &str, msg: GroupMsg, now: i64) -> ServerMsg {
+    let req = msg.req();
+    let outcome = match msg {
+        GroupMsg::CreateGroup { name, user_ids, .. } => {
+            let group_id = format!("g{:016x}", super::rand_u64());
+            create(db, user, &name, &user_ids, &group_id, now)
+                .await
+                .map(|group_id| Outcome {
+                    group_id: Some(group_id),
+                    ..Outcome::default()
+                })
+        }
+        GroupMsg::ListGroups { .. } => list(db, user).await.map(|groups| Outcome {
+            groups: Some(groups),
+            ..Outcome::default()
+        }),
+    };
+    match outcome {
+        Ok(outcome) => ServerMsg::Result { req, outcome },
+        Err(refusal) => refusal.frame(Some(req)),
     }
 }
 
@@ -48,21 +52,35 @@ pub async fn create(
     members: &[String],
     group_id: &str,
     now: i64,
-) -> Result<String, GroupError> {
+) -> Result<String, Refusal> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME {
-        return Err(GroupError::InvalidName);
+        return Err(Refusal::InvalidGroupName);
     }
     let mut all: Vec<&str> = vec![owner];
     for m in members {
-        check_user_id(m).map_err(|_| GroupError::InvalidMember)?;
+        check_user_id(m).map_err(|_| Refusal::InvalidGroupMember)?;
         if !all.contains(&m.as_str()) {
             all.push(m);
         }
     }
     if all.len() > MAX_MEMBERS {
-        return Err(GroupError::TooLarge);
+        return Err(Refusal::GroupTooLarge);
     }
+    insert(db, owner, name, &all, group_id, now)
+        .await
+        .map_err(storage)?;
+    Ok(group_id.to_owned())
+}
+
+async fn insert(
+    db: &SqlitePool,
+    owner: &str,
+    name: &str,
+    members: &[&str],
+    group_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO call_groups (group_id, name, owner_id, created_at) VALUES (?, ?, ?, ?)",
@@ -73,19 +91,18 @@ pub async fn create(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    for m in all {
+    for m in members {
         sqlx::query("INSERT INTO call_group_members (group_id, user_id) VALUES (?, ?)")
             .bind(group_id)
             .bind(m)
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await?;
-    Ok(group_id.to_owned())
+    tx.commit().await
 }
 
 /// The groups `user` is a member of, with their members.
-pub async fn list(db: &SqlitePool, user: &str) -> Result<Vec<GroupInfo>, GroupError> {
+pub async fn list(db: &SqlitePool, user: &str) -> Result<Vec<GroupInfo>, Refusal> {
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT g.group_id, g.name, m.user_id
          FROM call_groups g
@@ -95,7 +112,8 @@ pub async fn list(db: &SqlitePool, user: &str) -> Result<Vec<GroupInfo>, GroupEr
     )
     .bind(user)
     .fetch_all(db)
-    .await?;
+    .await
+    .map_err(storage)?;
     let mut groups: Vec<GroupInfo> = Vec::new();
     for (group_id, name, member) in rows {
         match groups.last_mut() {
@@ -111,18 +129,19 @@ pub async fn list(db: &SqlitePool, user: &str) -> Result<Vec<GroupInfo>, GroupEr
 }
 
 /// The group's members, for a call through it; only a member may use it.
-pub async fn resolve(db: &SqlitePool, user: &str, group_id: &str) -> Result<Group, GroupError> {
+pub async fn resolve(db: &SqlitePool, user: &str, group_id: &str) -> Result<Group, Refusal> {
     let members: Vec<String> =
         sqlx::query_scalar("SELECT user_id FROM call_group_members WHERE group_id = ?")
             .bind(group_id)
             .fetch_all(db)
-            .await?;
+            .await
+            .map_err(storage)?;
     if members.is_empty() {
-        return Err(GroupError::NotFound);
+        return Err(Refusal::NoSuchGroup);
     }
     let members: HashSet<String> = members.into_iter().collect();
     if !members.contains(user) {
-        return Err(GroupError::NotMember);
+        return Err(Refusal::NotGroupMember);
     }
     Ok(Group {
         id: group_id.to_owned(),

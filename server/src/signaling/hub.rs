@@ -11,9 +11,9 @@ use std::{
 
 use tokio::sync::{mpsc, Notify};
 
-use app::protocol::ServerMsg;
+use app::protocol::{CallMsg, ServerMsg};
 
-use super::switchboard::{Command, ConnId, Output, Presence, Record, Switchboard};
+use super::switchboard::{ConnId, Group, Output, Presence, Record, Switchboard};
 use crate::db::unix_now;
 
 /// What a connection task is told to do.
@@ -100,9 +100,9 @@ impl Hub {
         });
     }
 
-    pub fn command(&self, conn: ConnId, command: Command) {
-        let may_ring = matches!(command, Command::Call { .. });
-        self.with(|board, _| board.command(Instant::now(), conn, command));
+    pub fn apply(&self, conn: ConnId, msg: CallMsg, group: Option<Group>) {
+        let may_ring = matches!(msg, CallMsg::Call { .. });
+        self.with(|board, _| board.apply(Instant::now(), conn, msg, group));
         if may_ring {
             self.deadlines_changed.notify_one();
         }

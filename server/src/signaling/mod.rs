@@ -13,3 +13,9 @@ pub mod limits;
 pub mod presence;
 pub mod switchboard;
 pub mod ws;
+
+/// Random bits for IDs that should not be guessable.
+pub fn rand_u64() -> u64 {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    OsRng.next_u64()
+}

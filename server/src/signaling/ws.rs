@@ -1,16 +1,17 @@
 //! The `/ws` edge: upgrade checks, login, framing and limits, feeding the [`Hub`].
 //!
+//! The connection loop ([`serve`]) is generic over a [`Sink`] and a [`Stream`] of messages, as
+//! in axum's testing-websockets example, so that tests can drive it over in-memory channels on
+//! a paused clock.
+//!
 //! Idle connections must stay cheap: tungstenite's read and write buffers default to 128 KiB
 //! each, so they are set to 4 KiB here. Frames over [`MAX_FRAME`] get an error and are dropped;
 //! only frames past [`HARD_MAX_FRAME`] (which could only be abuse) close the connection.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::sync::Arc;
 
 use app::{
-    protocol::{code, ClientMsg, Outcome, ServerMsg},
+    protocol::{decode, CallMsg, ClientMsg, Login, Refusal, ServerMsg, Undecodable},
     rules::check_user_id,
 };
 use axum::{
@@ -21,23 +22,27 @@ use axum::{
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use tokio::sync::mpsc;
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::{
+    sync::mpsc,
+    time::{Duration, Instant},
+};
 
 use super::{
-    groups::{self, GroupError},
+    groups,
     hub::{Hub, Outgoing, OUTBOX},
     limits::RateLimit,
-    switchboard::{Command, ConnId},
+    switchboard::ConnId,
 };
 use crate::{db::unix_now, state::AppState, usersig};
 
 pub const MAX_FRAME: usize = 64 * 1024;
 pub const HARD_MAX_FRAME: usize = 256 * 1024;
 const BUFFER: usize = 4 * 1024;
-const LOGIN_WITHIN: Duration = Duration::from_secs(10);
-const PING_EVERY: Duration = Duration::from_secs(20);
+pub const LOGIN_WITHIN: Duration = Duration::from_secs(10);
+pub const PING_EVERY: Duration = Duration::from_secs(20);
 /// Nothing heard (not even a pong) for this long: the peer is gone.
-const DEAD_AFTER: Duration = Duration::from_secs(50);
+pub const DEAD_AFTER: Duration = Duration::from_secs(50);
 const RATE_PER_SECOND: f64 = 50.0;
 const RATE_BURST: f64 = 200.0;
 
@@ -53,7 +58,10 @@ pub async fn upgrade(
         .write_buffer_size(BUFFER)
         .max_message_size(HARD_MAX_FRAME)
         .max_frame_size(HARD_MAX_FRAME)
-        .on_upgrade(move |socket| serve(state, socket))
+        .on_upgrade(move |socket: WebSocket| {
+            let (sink, stream) = socket.split();
+            serve(state, sink, stream)
+        })
 }
 
 /// Browsers always send `Origin`; it must be this site or an allowed one. Clients that are not
@@ -82,71 +90,60 @@ enum Flow {
     Close,
 }
 
-struct Connection {
+/// One connection's state, and the sink its frames go out on.
+struct Connection<W> {
     state: AppState,
     hub: Arc<Hub>,
     id: ConnId,
     user: Option<String>,
     outbox: mpsc::Sender<Outgoing>,
     limit: RateLimit,
-}
-
-impl Connection {
-    fn new(state: AppState) -> (Self, mpsc::Receiver<Outgoing>) {
-        let hub = state.signaling.hub.clone();
-        let (outbox, inbox) = mpsc::channel(OUTBOX);
-        let id = hub.next_conn_id();
-        let conn = Self {
-            state,
-            hub,
-            id,
-            user: None,
-            outbox,
-            limit: RateLimit::new(Instant::now(), RATE_PER_SECOND, RATE_BURST),
-        };
-        (conn, inbox)
-    }
+    sink: W,
 }
 
 /// One connection's life: frames in, outbox out, pings, until either side closes.
-async fn serve(state: AppState, mut socket: WebSocket) {
-    let (mut conn, mut inbox) = Connection::new(state);
+pub async fn serve<W, R, E>(state: AppState, sink: W, mut stream: R)
+where
+    W: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
+    let hub = state.signaling.hub.clone();
+    let (outbox, mut inbox) = mpsc::channel(OUTBOX);
+    let mut conn = Connection {
+        id: hub.next_conn_id(),
+        hub,
+        state,
+        user: None,
+        outbox,
+        limit: RateLimit::new(std::time::Instant::now(), RATE_PER_SECOND, RATE_BURST),
+        sink,
+    };
     let login_by = tokio::time::sleep(LOGIN_WITHIN);
     tokio::pin!(login_by);
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut heard = Instant::now();
     loop {
         let flow = tokio::select! {
-            frame = socket.recv() => match frame {
-                Some(Ok(Message::Text(text))) => {
+            frame = stream.next() => match frame {
+                Some(Ok(msg)) => {
                     heard = Instant::now();
-                    conn.on_text(&mut socket, text.as_str()).await
+                    conn.on_frame(msg).await
                 }
-                Some(Ok(Message::Binary(_))) => {
-                    heard = Instant::now();
-                    send(&mut socket, &error(None, code::MALFORMED, "frames are JSON text")).await
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
-                    heard = Instant::now();
-                    Flow::Continue
-                }
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Flow::Close,
+                Some(Err(_)) | None => Flow::Close,
             },
             out = inbox.recv() => match out {
-                Some(Outgoing::Frame(frame)) => {
-                    if socket.send(Message::Text(frame.into())).await.is_err() { Flow::Close } else { Flow::Continue }
-                }
+                Some(Outgoing::Frame(frame)) => conn.send_text(frame).await,
                 Some(Outgoing::Close) | None => Flow::Close,
             },
             _ = ping.tick() => {
-                if heard.elapsed() > DEAD_AFTER || socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                if heard.elapsed() > DEAD_AFTER {
                     Flow::Close
                 } else {
-                    Flow::Continue
+                    conn.send_raw(Message::Ping(Vec::new().into())).await
                 }
             }
             _ = &mut login_by, if conn.user.is_none() => {
-                let _ = send(&mut socket, &error(None, code::NOT_LOGGED_IN, "log in within 10 seconds")).await;
+                let _ = conn.refuse(None, Refusal::LoginTimeout).await;
                 Flow::Close
             }
         };
@@ -154,104 +151,82 @@ async fn serve(state: AppState, mut socket: WebSocket) {
             break;
         }
     }
-    // Frames already queued (KICKED_OUT, for one) still go out before the close.
-    while let Ok(Outgoing::Frame(frame)) = inbox.try_recv() {
-        if socket.send(Message::Text(frame.into())).await.is_err() {
-            break;
-        }
-    }
-    let _ = socket.send(Message::Close(None)).await;
-    if conn.user.is_some() {
-        conn.hub.disconnect(conn.id);
-    }
+    conn.close(inbox).await;
 }
 
-fn error(req: Option<u32>, code: u32, message: impl Into<String>) -> ServerMsg {
-    ServerMsg::Error {
-        req,
-        code,
-        message: message.into(),
-    }
-}
-
-async fn send(socket: &mut WebSocket, msg: &ServerMsg) -> Flow {
-    let Ok(frame) = serde_json::to_string(msg) else {
-        return Flow::Continue;
-    };
-    match socket.send(Message::Text(frame.into())).await {
-        Ok(()) => Flow::Continue,
-        Err(_) => Flow::Close,
-    }
-}
-
-/// Why a frame could not be decoded, with the request number when one could be read.
-fn decode(text: &str) -> Result<ClientMsg, ServerMsg> {
-    serde_json::from_str::<ClientMsg>(text).map_err(|e| {
-        let value: Option<serde_json::Value> = serde_json::from_str(text).ok();
-        let req = value
-            .as_ref()
-            .and_then(|v| v.get("req"))
-            .and_then(serde_json::Value::as_u64)
-            .and_then(|r| u32::try_from(r).ok());
-        match value.as_ref().map(|v| v.get("type")) {
-            None => error(None, code::MALFORMED, "the frame is not JSON"),
-            Some(None) => error(req, code::MALFORMED, "the frame has no \"type\""),
-            Some(Some(t)) if t.is_string() && e.to_string().contains("unknown variant") => {
-                error(req, code::UNKNOWN_TYPE, format!("unknown type {t}"))
+impl<W: Sink<Message> + Unpin> Connection<W> {
+    /// Frames already queued (KICKED_OUT, for one) still go out before the close.
+    async fn close(mut self, mut inbox: mpsc::Receiver<Outgoing>) {
+        while let Ok(Outgoing::Frame(frame)) = inbox.try_recv() {
+            if let Flow::Close = self.send_text(frame).await {
+                break;
             }
-            Some(Some(_)) => error(req, code::INVALID_ARGUMENT, e.to_string()),
         }
-    })
-}
+        let _ = self.sink.send(Message::Close(None)).await;
+        if self.user.is_some() {
+            self.hub.disconnect(self.id);
+        }
+    }
 
-impl Connection {
-    async fn on_text(&mut self, socket: &mut WebSocket, text: &str) -> Flow {
-        if text.len() > MAX_FRAME {
-            return send(
-                socket,
-                &error(None, code::FRAME_TOO_LARGE, "frames are limited to 64 KiB"),
-            )
-            .await;
+    async fn send_raw(&mut self, msg: Message) -> Flow {
+        match self.sink.send(msg).await {
+            Ok(()) => Flow::Continue,
+            Err(_) => Flow::Close,
         }
-        if !self.limit.allow(Instant::now()) {
-            return send(
-                socket,
-                &error(
-                    None,
-                    code::RATE_LIMITED,
-                    "too many messages; this one was dropped",
-                ),
-            )
-            .await;
+    }
+
+    async fn send_text(&mut self, frame: String) -> Flow {
+        self.send_raw(Message::Text(frame.into())).await
+    }
+
+    async fn send(&mut self, msg: &ServerMsg) -> Flow {
+        match serde_json::to_string(msg) {
+            Ok(frame) => self.send_text(frame).await,
+            Err(_) => Flow::Continue,
+        }
+    }
+
+    async fn refuse(&mut self, req: Option<u32>, refusal: Refusal) -> Flow {
+        self.send(&refusal.frame(req)).await
+    }
+
+    async fn on_frame(&mut self, msg: Message) -> Flow {
+        match msg {
+            Message::Text(text) => self.on_text(text.as_str()).await,
+            Message::Binary(_) => self.refuse(None, Refusal::BinaryFrame).await,
+            Message::Ping(_) | Message::Pong(_) => Flow::Continue,
+            Message::Close(_) => Flow::Close,
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) -> Flow {
+        if text.len() > MAX_FRAME {
+            return self.refuse(None, Refusal::FrameTooLarge).await;
+        }
+        if !self.limit.allow(std::time::Instant::now()) {
+            return self.refuse(None, Refusal::RateLimited).await;
         }
         let msg = match decode(text) {
             Ok(msg) => msg,
-            Err(reply) => return send(socket, &reply).await,
+            Err(Undecodable { req, refusal }) => return self.refuse(req, refusal).await,
         };
-        match (&self.user, msg) {
-            (None, ClientMsg::Login { user_id, user_sig }) => {
-                self.login(socket, user_id, user_sig).await
-            }
-            (None, _) => send(socket, &error(None, code::NOT_LOGGED_IN, "log in first")).await,
-            (Some(_), ClientMsg::Login { .. }) => {
-                send(
-                    socket,
-                    &error(
-                        None,
-                        code::ALREADY_LOGGED_IN,
-                        "this connection is already logged in",
-                    ),
-                )
-                .await
-            }
-            (Some(user), msg) => {
-                let user = user.clone();
-                self.on_message(socket, &user, msg).await
+        let Some(user) = self.user.clone() else {
+            return match msg {
+                ClientMsg::Login(login) => self.login(login).await,
+                _ => self.refuse(None, Refusal::NotLoggedIn).await,
+            };
+        };
+        match msg {
+            ClientMsg::Login(_) => self.refuse(None, Refusal::AlreadyLoggedIn).await,
+            ClientMsg::Call(msg) => self.on_call(&user, msg).await,
+            ClientMsg::Group(msg) => {
+                let reply = groups::answer(&self.state.db, &user, msg, unix_now()).await;
+                self.send(&reply).await
             }
         }
     }
 
-    async fn login(&mut self, socket: &mut WebSocket, user_id: String, user_sig: String) -> Flow {
+    async fn login(&mut self, Login { user_id, user_sig }: Login) -> Flow {
         let sigs = &self.state.sigs;
         let checked = check_user_id(&user_id)
             .map_err(|e| e.to_string())
@@ -260,120 +235,41 @@ impl Connection {
                     .map_err(|e| e.to_string())
             });
         if let Err(why) = checked {
-            let _ = send(socket, &error(None, code::BAD_USERSIG, why)).await;
+            let _ = self.refuse(None, Refusal::BadUserSig(why)).await;
             return Flow::Close;
         }
         let welcome = ServerMsg::LoggedIn {
             user_id: user_id.clone(),
             ice_servers: self.state.signaling.ice_servers.clone(),
         };
-        if let Flow::Close = send(socket, &welcome).await {
+        if let Flow::Close = self.send(&welcome).await {
             return Flow::Close;
         }
         self.user = Some(user_id.clone());
         self.hub
             .login(self.id, user_id.clone(), self.outbox.clone());
         for msg in super::presence::snapshot(&self.state.db, &self.hub, &user_id).await {
-            if let Flow::Close = send(socket, &msg).await {
+            if let Flow::Close = self.send(&msg).await {
                 return Flow::Close;
             }
         }
         Flow::Continue
     }
 
-    async fn on_message(&mut self, socket: &mut WebSocket, user: &str, msg: ClientMsg) -> Flow {
-        let db = &self.state.db;
-        let command = match msg {
-            ClientMsg::Login { .. } => return Flow::Continue,
-            ClientMsg::CreateGroup {
+    /// A call request goes to the switchboard, with its group's members when it names one.
+    async fn on_call(&mut self, user: &str, msg: CallMsg) -> Flow {
+        let group = match &msg {
+            CallMsg::Call {
                 req,
-                name,
-                user_ids,
-            } => {
-                let group_id = format!("g{:016x}", rand_u64());
-                let reply =
-                    match groups::create(db, user, &name, &user_ids, &group_id, unix_now()).await {
-                        Ok(group_id) => ServerMsg::Result {
-                            req,
-                            outcome: Outcome {
-                                group_id: Some(group_id),
-                                ..Outcome::default()
-                            },
-                        },
-                        Err(e) => group_error(req, e),
-                    };
-                return send(socket, &reply).await;
-            }
-            ClientMsg::ListGroups { req } => {
-                let reply = match groups::list(db, user).await {
-                    Ok(list) => ServerMsg::Result {
-                        req,
-                        outcome: Outcome {
-                            groups: Some(list),
-                            ..Outcome::default()
-                        },
-                    },
-                    Err(e) => group_error(req, e),
-                };
-                return send(socket, &reply).await;
-            }
-            ClientMsg::Call {
-                req,
-                user_ids,
-                call_type,
-                timeout,
-                group_id,
-            } => {
-                let group = match group_id {
-                    None => None,
-                    Some(id) => match groups::resolve(db, user, &id).await {
-                        Ok(g) => Some(g),
-                        Err(e) => return send(socket, &group_error(req, e)).await,
-                    },
-                };
-                Command::Call {
-                    req,
-                    user_ids,
-                    call_type,
-                    timeout,
-                    group,
-                }
-            }
-            ClientMsg::Accept { req, invite_id } => Command::Accept { req, invite_id },
-            ClientMsg::Reject {
-                req,
-                invite_id,
-                is_busy,
-            } => Command::Reject {
-                req,
-                invite_id,
-                is_busy,
+                group_id: Some(id),
+                ..
+            } => match groups::resolve(&self.state.db, user, id).await {
+                Ok(group) => Some(group),
+                Err(refusal) => return self.refuse(Some(*req), refusal).await,
             },
-            ClientMsg::Hangup { req } => Command::Hangup { req },
-            ClientMsg::Signal { to, data } => Command::Signal { to, data },
-            ClientMsg::Media { audio, video } => Command::Media { audio, video },
-            ClientMsg::SwitchType { req, call_type } => Command::SwitchType { req, call_type },
+            _ => None,
         };
-        self.hub.command(self.id, command);
+        self.hub.apply(self.id, msg, group);
         Flow::Continue
     }
-}
-
-fn group_error(req: u32, e: GroupError) -> ServerMsg {
-    let code = match e {
-        GroupError::NotFound => code::NO_SUCH_GROUP,
-        GroupError::NotMember => code::NOT_GROUP_MEMBER,
-        GroupError::Storage(ref s) => {
-            tracing::error!("groups: {s}");
-            code::SERVER
-        }
-        _ => code::INVALID_ARGUMENT,
-    };
-    error(Some(req), code, e.to_string())
-}
-
-/// Random bits for IDs that should not be guessable.
-pub fn rand_u64() -> u64 {
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
-    OsRng.next_u64()
 }

@@ -1,5 +1,4 @@
-use app::protocol::{CallType, InviteData, ServerMsg, INVITE_DATA_VERSION};
-use server::signaling::switchboard::Command;
+use app::protocol::{CallMsg, CallType, InviteData, ServerMsg, SignalData, INVITE_DATA_VERSION};
 
 use crate::harness::*;
 
@@ -56,14 +55,14 @@ fn negotiation_and_media_state_reach_the_peer_only() {
     w.signal("alice", "bob", r#"{"kind":"offer","sdp":"v=0"}"#);
     let got = w.take("bob");
     assert!(
-        matches!(&got[..], [ServerMsg::Signal { from, data }] if from == "alice" && data.0["kind"] == "offer"),
+        matches!(&got[..], [ServerMsg::Signal { from, data }] if from == "alice" && matches!(data, SignalData::Offer { .. })),
         "{got:?}"
     );
     w.quiet("eve");
 
     w.command(
         "bob",
-        Command::Media {
+        CallMsg::Media {
             audio: false,
             video: false,
         },
@@ -77,7 +76,7 @@ fn negotiation_and_media_state_reach_the_peer_only() {
 fn one_to_one_call_switches_type() {
     let mut w = World::online(&["alice", "bob"]);
     w.in_call("alice", "bob", CallType::Video);
-    ok(&w.ask("bob", |req| Command::SwitchType {
+    ok(&w.ask("bob", |req| CallMsg::SwitchType {
         req,
         call_type: CallType::Audio,
     }));

@@ -18,7 +18,7 @@ fn caller_cancels_before_an_answer() {
     );
     assert_eq!(
         refused(&w.accept("bob", &invite_id)),
-        app::protocol::code::INVITE_GONE
+        app::protocol::ErrorCode::InviteGone
     );
     assert_eq!(w.board.next_deadline(), None);
 }

@@ -5,10 +5,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::protocol::{CallType, ServerMsg, SignalData};
-use server::signaling::switchboard::{
-    Command, ConnId, Group, Output, Presence, Record, Switchboard,
-};
+use app::protocol::{CallMsg, CallType, ErrorCode, ServerMsg, SignalData};
+use server::signaling::switchboard::{ConnId, Group, Output, Presence, Record, Switchboard};
 
 pub struct World {
     pub board: Switchboard,
@@ -75,14 +73,18 @@ impl World {
         self.pump();
     }
 
-    pub fn command_on(&mut self, conn: ConnId, command: Command) {
-        self.board.command(self.now, conn, command);
+    pub fn command_on(&mut self, conn: ConnId, msg: CallMsg) {
+        self.apply_on(conn, msg, None);
+    }
+
+    fn apply_on(&mut self, conn: ConnId, msg: CallMsg, group: Option<Group>) {
+        self.board.apply(self.now, conn, msg, group);
         self.pump();
     }
 
-    pub fn command(&mut self, user: &str, command: Command) {
+    pub fn command(&mut self, user: &str, msg: CallMsg) {
         let conn = self.conn(user);
-        self.command_on(conn, command);
+        self.command_on(conn, msg);
     }
 
     pub fn req(&mut self) -> u32 {
@@ -142,13 +144,18 @@ impl World {
         group: Option<Group>,
     ) -> (String, u64) {
         let user_ids = to.iter().map(|s| s.to_string()).collect();
-        match self.ask(from, |req| Command::Call {
-            req,
-            user_ids,
-            call_type,
-            timeout,
+        let group_id = group.as_ref().map(|g| g.id.clone());
+        match self.ask_with(
+            from,
+            |req| CallMsg::Call {
+                req,
+                user_ids,
+                call_type,
+                timeout,
+                group_id,
+            },
             group,
-        }) {
+        ) {
             ServerMsg::Result { outcome, .. } => (
                 outcome.invite_id.expect("inviteID"),
                 outcome.room_id.expect("roomID"),
@@ -168,9 +175,20 @@ impl World {
     }
 
     /// Sends a request and returns its reply, leaving every other frame queued.
-    pub fn ask(&mut self, user: &str, make: impl FnOnce(u32) -> Command) -> ServerMsg {
+    pub fn ask(&mut self, user: &str, make: impl FnOnce(u32) -> CallMsg) -> ServerMsg {
+        self.ask_with(user, make, None)
+    }
+
+    /// Like [`Self::ask`], for a call through `group`.
+    pub fn ask_with(
+        &mut self,
+        user: &str,
+        make: impl FnOnce(u32) -> CallMsg,
+        group: Option<Group>,
+    ) -> ServerMsg {
         let req = self.req();
-        self.command(user, make(req));
+        let conn = self.conn(user);
+        self.apply_on(conn, make(req), group);
         let mut got = self.take(user);
         let at = got
             .iter()
@@ -186,12 +204,12 @@ impl World {
 
     pub fn accept(&mut self, user: &str, invite_id: &str) -> ServerMsg {
         let invite_id = invite_id.to_owned();
-        self.ask(user, |req| Command::Accept { req, invite_id })
+        self.ask(user, |req| CallMsg::Accept { req, invite_id })
     }
 
     pub fn reject(&mut self, user: &str, invite_id: &str, is_busy: bool) -> ServerMsg {
         let invite_id = invite_id.to_owned();
-        self.ask(user, |req| Command::Reject {
+        self.ask(user, |req| CallMsg::Reject {
             req,
             invite_id,
             is_busy,
@@ -199,14 +217,14 @@ impl World {
     }
 
     pub fn hangup(&mut self, user: &str) -> ServerMsg {
-        self.ask(user, |req| Command::Hangup { req })
+        self.ask(user, |req| CallMsg::Hangup { req })
     }
 
     pub fn signal(&mut self, from: &str, to: &str, json: &str) {
-        let data = SignalData(serde_json::from_str(json).expect("json"));
+        let data: SignalData = serde_json::from_str(json).expect("signal data");
         self.command(
             from,
-            Command::Signal {
+            CallMsg::Signal {
                 to: to.to_owned(),
                 data,
             },
@@ -229,7 +247,7 @@ pub fn ok(reply: &ServerMsg) {
 }
 
 /// The error code of a refusal.
-pub fn refused(reply: &ServerMsg) -> u32 {
+pub fn refused(reply: &ServerMsg) -> ErrorCode {
     match reply {
         ServerMsg::Error { code, .. } => *code,
         other => panic!("expected an error, got {other:?}"),

@@ -1,5 +1,4 @@
-use app::protocol::{CallType, ServerMsg};
-use server::signaling::switchboard::Command;
+use app::protocol::{CallMsg, CallType, ServerMsg};
 
 use crate::harness::*;
 
@@ -20,7 +19,7 @@ fn second_login_kicks_the_first_and_leaves_its_call() {
     w.quiet("alice");
 
     // The old connection can no longer act as alice.
-    w.command_on(old, Command::Hangup { req: 1 });
+    w.command_on(old, CallMsg::Hangup { req: 1 });
     assert!(w.take_conn(old).is_empty());
     assert!(w.board.is_online("alice"));
 }

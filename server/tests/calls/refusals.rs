@@ -1,16 +1,15 @@
-use app::protocol::{code, CallType, SignalData};
-use server::signaling::switchboard::Command;
+use app::protocol::{CallMsg, CallType, ErrorCode, SignalData};
 
 use crate::harness::*;
 
-fn call(w: &mut World, from: &str, to: &[&str]) -> u32 {
+fn call(w: &mut World, from: &str, to: &[&str]) -> ErrorCode {
     let user_ids: Vec<String> = to.iter().map(|s| s.to_string()).collect();
-    refused(&w.ask(from, |req| Command::Call {
+    refused(&w.ask(from, |req| CallMsg::Call {
         req,
         user_ids,
         call_type: CallType::Audio,
         timeout: 0,
-        group: None,
+        group_id: None,
     }))
 }
 
@@ -18,18 +17,21 @@ fn call(w: &mut World, from: &str, to: &[&str]) -> u32 {
 fn only_the_invitee_may_answer() {
     let mut w = World::online(&["alice", "bob", "eve"]);
     let (invite_id, _) = w.call("alice", &["bob"], CallType::Audio, 0);
-    assert_eq!(refused(&w.accept("eve", &invite_id)), code::INVITE_GONE);
+    assert_eq!(refused(&w.accept("eve", &invite_id)), ErrorCode::InviteGone);
     assert_eq!(
         refused(&w.reject("eve", &invite_id, false)),
-        code::INVITE_GONE
+        ErrorCode::InviteGone
     );
-    assert_eq!(refused(&w.accept("alice", &invite_id)), code::INVITE_GONE);
+    assert_eq!(
+        refused(&w.accept("alice", &invite_id)),
+        ErrorCode::InviteGone
+    );
     assert_eq!(
         refused(&w.accept("bob", "no-such-invite")),
-        code::INVITE_GONE
+        ErrorCode::InviteGone
     );
     ok(&w.accept("bob", &invite_id));
-    assert_eq!(refused(&w.accept("bob", &invite_id)), code::INVITE_GONE);
+    assert_eq!(refused(&w.accept("bob", &invite_id)), ErrorCode::InviteGone);
 }
 
 #[test]
@@ -38,56 +40,59 @@ fn only_room_members_may_signal() {
     let (invite_id, _) = w.call("alice", &["bob"], CallType::Audio, 0);
     w.take("bob");
     w.take("alice");
-    let data = SignalData(serde_json::json!({"kind": "offer"}));
+    let data = SignalData::Offer { sdp: "v=0".into() };
     // Before answering, bob is not in the room.
     w.command(
         "bob",
-        Command::Signal {
+        CallMsg::Signal {
             to: "alice".into(),
             data: data.clone(),
         },
     );
-    assert_eq!(refused(&w.take("bob")[0]), code::NOT_IN_ROOM);
+    assert_eq!(refused(&w.take("bob")[0]), ErrorCode::NotInRoom);
     w.accept("bob", &invite_id);
     w.take("alice");
     w.take("bob");
     w.command(
         "eve",
-        Command::Signal {
+        CallMsg::Signal {
             to: "alice".into(),
             data: data.clone(),
         },
     );
-    assert_eq!(refused(&w.take("eve")[0]), code::NOT_IN_ROOM);
+    assert_eq!(refused(&w.take("eve")[0]), ErrorCode::NotInRoom);
     w.command(
         "alice",
-        Command::Signal {
+        CallMsg::Signal {
             to: "eve".into(),
             data,
         },
     );
-    assert_eq!(refused(&w.take("alice")[0]), code::NOT_IN_ROOM);
+    assert_eq!(refused(&w.take("alice")[0]), ErrorCode::NotInRoom);
     w.quiet("bob");
 }
 
 #[test]
 fn bad_call_requests() {
     let mut w = World::online(&["alice", "bob"]);
-    assert_eq!(call(&mut w, "alice", &[]), code::INVALID_ARGUMENT);
-    assert_eq!(call(&mut w, "alice", &["alice"]), code::INVALID_ARGUMENT);
+    assert_eq!(call(&mut w, "alice", &[]), ErrorCode::InvalidArgument);
+    assert_eq!(
+        call(&mut w, "alice", &["alice"]),
+        ErrorCode::InvalidArgument
+    );
     assert_eq!(
         call(&mut w, "alice", &["not valid!"]),
-        code::INVALID_ARGUMENT
+        ErrorCode::InvalidArgument
     );
     assert!(!w.board.is_busy("alice"));
-    assert_eq!(refused(&w.hangup("alice")), code::NOT_IN_CALL);
+    assert_eq!(refused(&w.hangup("alice")), ErrorCode::NotInCall);
 }
 
 #[test]
 fn ringing_user_cannot_place_a_call() {
     let mut w = World::online(&["alice", "bob", "carol"]);
     w.call("alice", &["bob"], CallType::Audio, 0);
-    assert_eq!(call(&mut w, "bob", &["carol"]), code::BUSY);
+    assert_eq!(call(&mut w, "bob", &["carol"]), ErrorCode::Busy);
 }
 
 #[test]
@@ -98,49 +103,53 @@ fn call_size_is_capped() {
     }
     assert_eq!(
         call(&mut w, "alice", &["bob", "carol", "dave"]),
-        code::CALL_TOO_LARGE
+        ErrorCode::CallTooLarge
     );
     assert!(!w.board.is_busy("alice"));
     let (invite_id, _) = w.call("alice", &["bob", "carol"], CallType::Audio, 0);
     w.accept("bob", &invite_id);
     // Pending invitees count towards the cap too.
-    assert_eq!(call(&mut w, "bob", &["dave"]), code::CALL_TOO_LARGE);
+    assert_eq!(call(&mut w, "bob", &["dave"]), ErrorCode::CallTooLarge);
 }
 
 #[test]
 fn switching_type_needs_a_one_to_one_call() {
     let mut w = World::online(&["alice", "bob", "carol"]);
     let switch = |w: &mut World, u: &str| {
-        refused(&w.ask(u, |req| Command::SwitchType {
+        refused(&w.ask(u, |req| CallMsg::SwitchType {
             req,
             call_type: CallType::Video,
         }))
     };
-    assert_eq!(switch(&mut w, "alice"), code::NOT_IN_CALL);
+    assert_eq!(switch(&mut w, "alice"), ErrorCode::NotInCall);
     let (invite_id, _) = w.call("alice", &["bob", "carol"], CallType::Audio, 0);
     w.accept("bob", &invite_id);
     w.accept("carol", &invite_id);
-    assert_eq!(switch(&mut w, "alice"), code::NOT_ONE_TO_ONE);
+    assert_eq!(switch(&mut w, "alice"), ErrorCode::NotOneToOne);
 }
 
 #[test]
 fn group_calls_need_membership() {
     let mut w = World::online(&["alice", "bob"]);
     let team = group("g1", &["bob", "carol"]);
-    let reply = w.ask("alice", |req| Command::Call {
-        req,
-        user_ids: vec!["bob".into()],
-        call_type: CallType::Audio,
-        timeout: 0,
-        group: Some(team),
-    });
-    assert_eq!(refused(&reply), code::NOT_GROUP_MEMBER);
+    let reply = w.ask_with(
+        "alice",
+        |req| CallMsg::Call {
+            req,
+            user_ids: vec!["bob".into()],
+            call_type: CallType::Audio,
+            timeout: 0,
+            group_id: Some("g1".into()),
+        },
+        Some(team),
+    );
+    assert_eq!(refused(&reply), ErrorCode::NotGroupMember);
     w.quiet("bob");
 }
 
 #[test]
 fn commands_from_unknown_connections_are_ignored() {
     let mut w = World::online(&["alice"]);
-    w.command_on(999, Command::Hangup { req: 1 });
+    w.command_on(999, CallMsg::Hangup { req: 1 });
     assert!(w.take_conn(999).is_empty());
 }

@@ -1,10 +1,10 @@
 //! How the machine follows what the server says.
 
-use super::{switch_failure, Effect, Event, Failure, Machine, MemberMedia, Pending, Phase};
-use crate::protocol::{Outcome, ServerMsg};
+use super::{Effect, Event, Machine, Member, Pending, Phase};
+use crate::protocol::{ErrorCode, Outcome, Refusal, ServerMsg, SignalData};
 
 impl Machine {
-    pub fn on_server(&mut self, msg: ServerMsg) {
+    pub(super) fn on_server_msg(&mut self, msg: ServerMsg) {
         match msg {
             ServerMsg::LoggedIn {
                 user_id,
@@ -12,24 +12,14 @@ impl Machine {
             } => {
                 self.user = Some(user_id);
                 self.out.push_back(Effect::IceServers(ice_servers));
-                if let Some(token) = self.login.take() {
-                    self.complete(token, Ok(Outcome::default()));
+                if let Some((token, _)) = self.login.take() {
+                    self.complete(Some(token), Ok(Outcome::default()));
                 }
             }
             ServerMsg::Result { req, outcome } => self.on_result(req, outcome),
-            ServerMsg::Error {
-                req: Some(req),
-                code,
-                message,
-            } => self.on_error(req, code, message),
-            ServerMsg::Error {
-                req: None,
-                code,
-                message,
-            } => match self.login.take() {
-                Some(token) => self.complete(token, Err(Failure { code, message })),
-                None => self.emit(Event::Error { code, message }),
-            },
+            ServerMsg::Error { req, code, message } => {
+                self.on_error(req, Refusal::Remote { code, message })
+            }
             ServerMsg::Invited {
                 invite_id,
                 sponsor,
@@ -64,6 +54,13 @@ impl Machine {
                     self.emit(Event::CallingTimeout { invite_id });
                 }
             }
+            other => self.on_call_event(other),
+        }
+    }
+
+    /// What happens inside the call we are in.
+    fn on_call_event(&mut self, msg: ServerMsg) {
+        match msg {
             ServerMsg::UserEnter { room_id, user_id } => self.on_enter(room_id, user_id),
             ServerMsg::UserLeave { user_id, .. } => {
                 if self.members.remove(&user_id).is_some() {
@@ -102,11 +99,28 @@ impl Machine {
             ServerMsg::Presence { user_id, status } => {
                 self.emit(Event::Presence { user_id, status });
             }
-            ServerMsg::Signal { from, data } => {
-                if self.members.contains_key(&from) {
-                    self.out.push_back(Effect::Signal { from, data });
-                }
-            }
+            ServerMsg::Signal { from, data } => self.on_signal(from, data),
+            // Handled by `on_server_msg`.
+            ServerMsg::LoggedIn { .. }
+            | ServerMsg::Result { .. }
+            | ServerMsg::Error { .. }
+            | ServerMsg::Invited { .. }
+            | ServerMsg::Reject { .. }
+            | ServerMsg::LineBusy { .. }
+            | ServerMsg::NoResp { .. }
+            | ServerMsg::CallingCancel { .. }
+            | ServerMsg::CallingTimeout { .. } => {}
+        }
+    }
+
+    fn on_signal(&mut self, from: String, data: SignalData) {
+        if !self.members.contains_key(&from) {
+            return;
+        }
+        if data == SignalData::Restart {
+            self.restart_asked(&from);
+        } else {
+            self.out.push_back(Effect::Signal { from, data });
         }
     }
 
@@ -145,9 +159,19 @@ impl Machine {
         self.complete(token, Ok(outcome));
     }
 
-    fn on_error(&mut self, req: u32, code: u32, message: String) {
-        let Some((token, pending)) = self.pending.remove(&req) else {
-            self.emit(Event::Error { code, message });
+    /// An `error` frame: the answer to a request, a failed login, or news for the listeners.
+    fn on_error(&mut self, req: Option<u32>, refusal: Refusal) {
+        let Some((token, pending)) = req.and_then(|r| self.pending.remove(&r)) else {
+            match self.login.take() {
+                Some((token, _)) if req.is_none() => {
+                    self.complete(Some(token), Err(refusal));
+                    self.out.push_back(Effect::Closed);
+                }
+                login => {
+                    self.login = login;
+                    self.emit(Event::Error(refusal));
+                }
+            }
             return;
         };
         let failure = match pending {
@@ -157,20 +181,20 @@ impl Machine {
                 return;
             }
             Pending::Accept(invite_id) | Pending::Reject(invite_id) => {
-                if code == crate::protocol::code::INVITE_GONE {
+                if refusal.code() == ErrorCode::InviteGone {
                     self.ringing.remove(&invite_id);
                 }
-                Failure { code, message }
+                refusal
             }
-            Pending::SwitchType(call_type) => {
-                let f = Failure::new(switch_failure(call_type), message);
-                self.emit(Event::Error {
-                    code: f.code,
-                    message: f.message.clone(),
-                });
+            Pending::SwitchType(to) => {
+                let f = Refusal::SwitchFailed {
+                    to,
+                    why: refusal.to_string().into(),
+                };
+                self.emit(Event::Error(f.clone()));
                 f
             }
-            Pending::Call(_) | Pending::Other => Failure { code, message },
+            Pending::Call(_) | Pending::Other => refusal,
         };
         self.complete(token, Err(failure));
     }
@@ -197,9 +221,13 @@ impl Machine {
         if self.members.contains_key(&user_id) {
             return;
         }
-        self.members.insert(user_id.clone(), MemberMedia::default());
         // One fixed rule for who offers, so both sides never offer at once.
         let offer = self.user.as_deref().is_some_and(|me| me < user_id.as_str());
+        let member = Member {
+            offerer: offer,
+            ..Member::default()
+        };
+        self.members.insert(user_id.clone(), member);
         self.out.push_back(Effect::Connect {
             user: user_id.clone(),
             offer,
@@ -211,16 +239,16 @@ impl Machine {
         let Some(known) = self.members.get_mut(&user_id) else {
             return;
         };
-        let before = *known;
+        let (was_audio, was_video) = (known.audio, known.video);
         known.audio = Some(audio);
         known.video = Some(video);
-        if before.audio != Some(audio) {
+        if was_audio != Some(audio) {
             self.emit(Event::UserAudioAvailable {
                 user_id: user_id.clone(),
                 available: audio,
             });
         }
-        if before.video != Some(video) {
+        if was_video != Some(video) {
             self.emit(Event::UserVideoAvailable {
                 user_id,
                 available: video,

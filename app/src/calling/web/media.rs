@@ -5,7 +5,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DomException, MediaStream, MediaStreamConstraints, MediaStreamTrack};
 
-use super::super::{events::code as ecode, machine::Failure};
+use crate::protocol::Refusal;
 
 /// Capture size, as `setVideoQuality` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,18 +169,17 @@ fn video_constraints(profile: Profile, device: Option<&str>) -> JsValue {
     c.into()
 }
 
-fn media_devices() -> Result<web_sys::MediaDevices, Failure> {
+fn media_devices() -> Result<web_sys::MediaDevices, Refusal> {
     web_sys::window()
         .and_then(|w| w.navigator().media_devices().ok())
         .ok_or_else(|| {
-            Failure::new(
-                ecode::PERMISSION_DENIED,
-                "this page cannot use media devices (is it served over https?)",
+            Refusal::PermissionDenied(
+                "this page cannot use media devices (is it served over https?)".into(),
             )
         })
 }
 
-async fn get_user_media(audio: JsValue, video: JsValue) -> Result<MediaStream, Failure> {
+async fn get_user_media(audio: JsValue, video: JsValue) -> Result<MediaStream, Refusal> {
     let wanted_video = video.is_object();
     let constraints = MediaStreamConstraints::new();
     constraints.set_audio(&audio);
@@ -198,7 +197,7 @@ async fn get_user_media(audio: JsValue, video: JsValue) -> Result<MediaStream, F
 pub async fn list_devices() -> Vec<Device> {
     let Ok(promise) = media_devices().and_then(|m| {
         m.enumerate_devices()
-            .map_err(|_| Failure::new(ecode::PERMISSION_DENIED, "cannot list devices"))
+            .map_err(|_| Refusal::PermissionDenied("cannot list devices".into()))
     }) else {
         return Vec::new();
     };
@@ -223,17 +222,17 @@ pub async fn list_devices() -> Vec<Device> {
 }
 
 /// TRTCCalling 1.0's codes: 60003 no microphone, 60004 no camera, 60005 permission denied.
-fn device_error(e: JsValue, wanted_video: bool) -> Failure {
+fn device_error(e: JsValue, wanted_video: bool) -> Refusal {
     let (name, message) = match e.dyn_ref::<DomException>() {
         Some(d) => (d.name(), d.message()),
         None => (String::new(), format!("{e:?}")),
     };
-    let code = match name.as_str() {
-        "NotAllowedError" | "SecurityError" => ecode::PERMISSION_DENIED,
-        _ if wanted_video => ecode::NO_CAMERA,
-        _ => ecode::NO_MICROPHONE,
-    };
-    Failure::new(code, format!("{name}: {message}"))
+    let why = format!("{name}: {message}").into();
+    match name.as_str() {
+        "NotAllowedError" | "SecurityError" => Refusal::PermissionDenied(why),
+        _ if wanted_video => Refusal::NoCamera(why),
+        _ => Refusal::NoMicrophone(why),
+    }
 }
 
 fn first(tracks: js_sys::Array) -> Option<MediaStreamTrack> {
@@ -245,7 +244,7 @@ pub async fn capture(
     video: bool,
     profile: Profile,
     choice: &DeviceChoice,
-) -> Result<(Option<MediaStreamTrack>, Option<MediaStreamTrack>), Failure> {
+) -> Result<(Option<MediaStreamTrack>, Option<MediaStreamTrack>), Refusal> {
     let camera = if video {
         video_constraints(profile, choice.camera.as_deref())
     } else {
@@ -254,29 +253,25 @@ pub async fn capture(
     let stream = get_user_media(audio_constraints(choice.microphone.as_deref()), camera).await?;
     let mic = first(stream.get_audio_tracks());
     if mic.is_none() {
-        return Err(Failure::new(
-            ecode::NO_MICROPHONE,
-            "no microphone was found",
-        ));
+        return Err(Refusal::NoMicrophone("no microphone was found".into()));
     }
     let cam = first(stream.get_video_tracks());
     if video && cam.is_none() {
-        return Err(Failure::new(ecode::NO_CAMERA, "no camera was found"));
+        return Err(Refusal::NoCamera("no camera was found".into()));
     }
     Ok((mic, cam))
 }
 
-pub async fn open_microphone(device: Option<&str>) -> Result<MediaStreamTrack, Failure> {
+pub async fn open_microphone(device: Option<&str>) -> Result<MediaStreamTrack, Refusal> {
     let stream = get_user_media(audio_constraints(device), false.into()).await?;
     first(stream.get_audio_tracks())
-        .ok_or_else(|| Failure::new(ecode::NO_MICROPHONE, "no microphone was found"))
+        .ok_or_else(|| Refusal::NoMicrophone("no microphone was found".into()))
 }
 
 pub async fn open_camera(
     profile: Profile,
     device: Option<&str>,
-) -> Result<MediaStreamTrack, Failure> {
+) -> Result<MediaStreamTrack, Refusal> {
     let stream = get_user_media(false.into(), video_constraints(profile, device)).await?;
-    first(stream.get_video_tracks())
-        .ok_or_else(|| Failure::new(ecode::NO_CAMERA, "no camera was found"))
+    first(stream.get_video_tracks()).ok_or_else(|| Refusal::NoCamera("no camera was found".into()))
 }

@@ -1,11 +1,15 @@
 //! The browser half of the engine: carries out the [`Machine`]'s effects with a WebSocket,
-//! `getUserMedia`, `RTCPeerConnection` and `<video>` elements. Everything that decides lives
-//! in the machine; this module only does what it is told and reports what happened.
+//! `getUserMedia`, `RTCPeerConnection` and `<video>` elements, and feeds back what happened
+//! with the time it happened. Everything that decides lives in the machine; this module only
+//! does what it is told and reports.
 //!
-//! [`socket`] holds the signaling connection, [`peer`] the peer connections, [`media`] the
-//! devices, [`views`] the `<video>` elements, and [`monitor`] watches connections for drops
-//! and for the speaking and quality indicators.
+//! [`api`] holds the calls behind `TRTCCalling`, [`devices`] the camera, microphone and
+//! speaker, [`socket`] the signaling connection, [`peer`] the peer connections, [`media`] the
+//! captured tracks, [`views`] the `<video>` elements, and [`monitor`] the statistics behind
+//! the speaking and quality indicators.
 
+mod api;
+mod devices;
 mod media;
 mod monitor;
 mod peer;
@@ -16,6 +20,7 @@ use std::{
     cell::RefCell,
     collections::HashMap,
     rc::{Rc, Weak},
+    time::Duration,
 };
 
 use js_sys::{Function, Promise};
@@ -26,16 +31,13 @@ use web_sys::WebSocket;
 pub use self::media::{Device, Profile};
 use self::{media::LocalMedia, peer::Peer, views::Views};
 use super::{
-    events::{code as ecode, Event},
-    machine::{Effect, Failure, Machine, Phase, Request, Token},
+    events::Event,
+    machine::{Effect, Input, Machine, Phase, Token},
     quality::Meter,
 };
-use crate::protocol::{CallType, ClientMsg, IceServer, Outcome, SignalData};
+use crate::protocol::{CallMsg, ClientMsg, IceServer, Outcome, Refusal, SignalData};
 
 type Listener = Rc<dyn Fn(&Event)>;
-
-/// How long a dropped connection may try to come back before a one-to-one call ends.
-const GIVE_UP_AFTER_MS: i32 = 20_000;
 
 pub(crate) struct Inner {
     machine: Machine,
@@ -45,11 +47,14 @@ pub(crate) struct Inner {
     media: LocalMedia,
     peers: HashMap<String, Peer>,
     views: Views,
-    listeners: Vec<(u64, Listener)>,
+    listeners: Vec<Listener>,
     meters: HashMap<String, Meter>,
     sampling: bool,
-    waiters: HashMap<Token, (Function, Option<Result<Outcome, Failure>>)>,
-    next_id: u64,
+    waiters: HashMap<Token, (Function, Option<Result<Outcome, Refusal>>)>,
+    /// The `setTimeout` waking the machine, and the moment it was set for.
+    timer: Option<(i32, Duration)>,
+    on_timer: Option<Closure<dyn FnMut()>>,
+    next_token: u64,
 }
 
 /// One calling session. Cheap to clone; clones share the session.
@@ -64,9 +69,17 @@ impl Default for Engine {
     }
 }
 
+/// Milliseconds since the page started, as the machine's clock.
+fn now() -> Duration {
+    let ms = web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now());
+    Duration::from_secs_f64(ms.max(0.0) / 1000.0)
+}
+
 impl Engine {
     pub fn new() -> Self {
-        Self(Rc::new(RefCell::new(Inner {
+        let engine = Self(Rc::new(RefCell::new(Inner {
             machine: Machine::new(),
             ws: None,
             ws_handlers: Vec::new(),
@@ -78,8 +91,19 @@ impl Engine {
             meters: HashMap::new(),
             sampling: false,
             waiters: HashMap::new(),
-            next_id: 0,
-        })))
+            timer: None,
+            on_timer: None,
+            next_token: 0,
+        })));
+        let weak = engine.weak();
+        let on_timer = Closure::<dyn FnMut()>::new(move || {
+            if let Some(engine) = Engine::from_weak(&weak) {
+                engine.0.borrow_mut().timer = None;
+                engine.handle(Input::Timeout);
+            }
+        });
+        engine.0.borrow_mut().on_timer = Some(on_timer);
+        engine
     }
 
     pub(crate) fn from_weak(weak: &WeakEngine) -> Option<Self> {
@@ -90,17 +114,9 @@ impl Engine {
         Rc::downgrade(&self.0)
     }
 
-    /// Calls `listener` for every event until [`Engine::unsubscribe`] with the returned id.
-    pub fn subscribe(&self, listener: impl Fn(&Event) + 'static) -> u64 {
-        let mut inner = self.0.borrow_mut();
-        inner.next_id += 1;
-        let id = inner.next_id;
-        inner.listeners.push((id, Rc::new(listener)));
-        id
-    }
-
-    pub fn unsubscribe(&self, id: u64) {
-        self.0.borrow_mut().listeners.retain(|(i, _)| *i != id);
+    /// Calls `listener` for every event, for as long as the engine lives.
+    pub fn subscribe(&self, listener: impl Fn(&Event) + 'static) {
+        self.0.borrow_mut().listeners.push(Rc::new(listener));
     }
 
     pub fn user(&self) -> Option<String> {
@@ -111,331 +127,48 @@ impl Engine {
         self.0.borrow().machine.phase()
     }
 
-    // ---- the API ----
-
-    /// Opens the signaling connection to this site and logs in.
-    pub async fn login(&self, user_id: String, user_sig: String) -> Result<(), Failure> {
-        if self.0.borrow().machine.user().is_some() {
-            return Err(Failure::new(
-                crate::protocol::code::ALREADY_LOGGED_IN,
-                "already logged in; call logout() first",
-            ));
-        }
-        self.connect().await?;
-        let result = self.request(Request::Login { user_id, user_sig }).await;
-        if result.is_err() {
-            self.close_socket();
-        }
-        result.map(|_| ())
-    }
-
-    pub async fn logout(&self) -> Result<(), Failure> {
-        if self.0.borrow().machine.in_call() {
-            let _ = self.request(Request::Hangup).await;
-        }
-        self.0.borrow_mut().machine.logout();
+    /// Tells the machine what happened, now, and carries out what it says.
+    pub(crate) fn handle(&self, input: Input) {
+        self.0.borrow_mut().machine.handle(now(), input);
         self.pump();
-        self.close_socket();
-        Ok(())
     }
 
-    pub async fn call(
-        &self,
-        user_ids: Vec<String>,
-        call_type: CallType,
-        timeout: u32,
-        group_id: Option<String>,
-    ) -> Result<Outcome, Failure> {
-        self.require_user()?;
-        let fresh = !self.0.borrow().machine.in_call();
-        if fresh {
-            self.capture(call_type).await?;
-        }
-        let result = self
-            .request(Request::Call {
-                user_ids,
-                call_type,
-                timeout,
-                group_id,
-            })
-            .await;
-        if result.is_err() && !self.0.borrow().machine.in_call() {
-            self.release_media();
-        }
-        result
-    }
-
-    pub async fn accept(&self, invite_id: String) -> Result<Outcome, Failure> {
-        self.require_user()?;
-        let call_type = self
-            .0
-            .borrow()
-            .machine
-            .invitation(&invite_id)
-            .map(|d| d.call_type);
-        let Some(call_type) = call_type else {
-            return Err(Failure::new(
-                crate::protocol::code::INVITE_GONE,
-                "that invitation is not ringing",
-            ));
-        };
-        self.capture(call_type).await?;
-        let result = self.request(Request::Accept { invite_id }).await;
-        if result.is_err() && !self.0.borrow().machine.in_call() {
-            self.release_media();
-        }
-        result
-    }
-
-    pub async fn reject(&self, invite_id: String, is_busy: bool) -> Result<(), Failure> {
-        self.request(Request::Reject { invite_id, is_busy })
-            .await
-            .map(|_| ())
-    }
-
-    pub async fn hangup(&self) -> Result<(), Failure> {
-        self.request(Request::Hangup).await.map(|_| ())
-    }
-
-    pub async fn create_group(
-        &self,
-        name: String,
-        user_ids: Vec<String>,
-    ) -> Result<Outcome, Failure> {
-        self.request(Request::CreateGroup { name, user_ids }).await
-    }
-
-    pub async fn list_groups(&self) -> Result<Outcome, Failure> {
-        self.request(Request::ListGroups).await
-    }
-
-    pub async fn switch_call_type(&self, to: CallType) -> Result<(), Failure> {
-        let failed = match to {
-            CallType::Audio => ecode::SWITCH_TO_AUDIO_FAILED,
-            CallType::Video => ecode::SWITCH_TO_VIDEO_FAILED,
-        };
-        if to == CallType::Video {
-            let one_to_one = matches!(self.phase(), Phase::InCall { .. })
-                && self.0.borrow().machine.members().count() == 1;
-            // Check before touching the camera; the machine reports the refusal itself.
-            if one_to_one {
-                if let Err(f) = self.open_camera().await {
-                    let f = Failure::new(
-                        failed,
-                        format!("the camera could not be opened: {}", f.message),
-                    );
-                    self.emit(Event::Error {
-                        code: f.code,
-                        message: f.message.clone(),
-                    });
-                    return Err(f);
-                }
-            }
-        }
-        self.request(Request::SwitchType(to)).await.map(|_| ())
-    }
-
-    pub fn set_mic_mute(&self, mute: bool) {
-        self.0.borrow_mut().media.set_mic_muted(mute);
-        self.report_media();
-    }
-
-    pub fn set_video_quality(&self, profile: Profile) {
-        self.0.borrow_mut().media.profile = profile;
-    }
-
-    pub async fn open_camera(&self) -> Result<(), Failure> {
-        let (profile, device) = {
-            let inner = self.0.borrow();
-            (inner.media.profile, inner.media.choice.camera.clone())
-        };
-        let track = media::open_camera(profile, device.as_deref()).await?;
-        {
-            let mut inner = self.0.borrow_mut();
-            inner.media.set_camera(Some(Clone::clone(&track)));
-            for peer in inner.peers.values() {
-                peer.send_track("video", Some(&track));
-            }
-        }
-        self.0.borrow().views.refresh_local(&self.0.borrow().media);
-        self.report_media();
-        Ok(())
-    }
-
-    /// Cameras, microphones and speakers the browser knows of.
-    pub async fn devices(&self) -> Vec<Device> {
-        media::list_devices().await
-    }
-
-    /// Captures from this camera from now on; in a call, switches to it without renegotiating.
-    pub async fn use_camera(&self, device_id: String) -> Result<(), Failure> {
-        self.0.borrow_mut().media.choice.camera = Some(device_id);
-        if self.0.borrow().media.has_camera() {
-            self.open_camera().await?;
-        }
-        Ok(())
-    }
-
-    /// Captures from this microphone from now on; in a call, switches to it at once.
-    pub async fn use_microphone(&self, device_id: String) -> Result<(), Failure> {
-        self.0.borrow_mut().media.choice.microphone = Some(device_id.clone());
-        if !self.0.borrow().media.has_mic() {
-            return Ok(());
-        }
-        let track = media::open_microphone(Some(&device_id)).await?;
-        let mut inner = self.0.borrow_mut();
-        inner.media.set_mic(Some(Clone::clone(&track)));
-        for peer in inner.peers.values() {
-            peer.send_track("audio", Some(&track));
-        }
-        Ok(())
-    }
-
-    /// Plays members' audio on this output, where the browser can choose (`setSinkId`).
-    pub fn use_speaker(&self, device_id: String) {
-        let mut inner = self.0.borrow_mut();
-        for peer in inner.peers.values() {
-            peer.set_sink(&device_id);
-        }
-        inner.media.choice.speaker = Some(device_id);
-    }
-
-    /// Whether this browser can choose the audio output.
-    pub fn can_choose_speaker() -> bool {
-        peer::can_set_sink()
-    }
-
-    pub fn close_camera(&self) {
-        {
-            let mut inner = self.0.borrow_mut();
-            inner.media.set_camera(None);
-            for peer in inner.peers.values() {
-                peer.send_track("video", None);
-            }
-        }
-        self.report_media();
-    }
-
-    pub fn start_local_view(&self, dom_id: &str) -> Result<(), Failure> {
-        let inner = &mut *self.0.borrow_mut();
-        inner.views.start_local(dom_id, &inner.media)
-    }
-
-    pub fn stop_local_view(&self, dom_id: &str) {
-        self.0.borrow_mut().views.stop_local(dom_id);
-    }
-
-    pub fn start_remote_view(&self, user_id: &str, dom_id: &str) -> Result<(), Failure> {
-        let inner = &mut *self.0.borrow_mut();
-        let stream = inner.peers.get(user_id).map(|p| Clone::clone(&p.remote));
-        inner.views.start_remote(user_id, dom_id, stream.as_ref())
-    }
-
-    pub fn stop_remote_view(&self, user_id: &str, dom_id: &str) {
-        self.0.borrow_mut().views.stop_remote(user_id, dom_id);
-    }
-
-    /// Receive statistics of the connection with `user_id` (packets, frames, round trip).
-    pub async fn stats(&self, user_id: &str) -> Result<peer::Stats, Failure> {
-        let pc = self.0.borrow().peers.get(user_id).map(|p| p.pc.clone());
-        let Some(pc) = pc else {
-            return Err(Failure::new(
-                crate::protocol::code::NOT_IN_ROOM,
-                "no connection with that user",
-            ));
-        };
-        peer::stats(&pc).await
-    }
-
-    // ---- plumbing ----
-
-    fn require_user(&self) -> Result<(), Failure> {
-        match self.0.borrow().machine.user() {
-            Some(_) => Ok(()),
-            None => Err(Failure::new(
-                crate::protocol::code::NOT_LOGGED_IN,
-                "log in first",
-            )),
-        }
-    }
-
-    /// Hands `request` to the machine and waits for its answer.
-    async fn request(&self, request: Request) -> Result<Outcome, Failure> {
+    /// Hands `msg` to the machine as an API call and waits for its answer.
+    async fn request(&self, msg: ClientMsg) -> Result<Outcome, Refusal> {
         let (token, promise) = {
             let mut inner = self.0.borrow_mut();
-            inner.next_id += 1;
-            let token = inner.next_id;
+            inner.next_token += 1;
+            let token = inner.next_token;
             let mut resolve = None;
             let promise = Promise::new(&mut |res, _rej| resolve = Some(res));
             if let Some(res) = resolve {
                 inner.waiters.insert(token, (res, None));
             }
-            inner.machine.request(token, request);
             (token, promise)
         };
-        self.pump();
+        self.handle(Input::Request { token, msg });
         let _ = JsFuture::from(promise).await;
         self.0
             .borrow_mut()
             .waiters
             .remove(&token)
             .and_then(|(_, r)| r)
-            .unwrap_or_else(|| Err(Failure::new(ecode::CONNECTION, "no answer")))
+            .unwrap_or_else(|| Err(Refusal::Connection("no answer".into())))
     }
 
-    async fn capture(&self, call_type: CallType) -> Result<(), Failure> {
-        let (profile, have_mic, have_cam) = {
-            let inner = self.0.borrow();
-            (
-                inner.media.profile,
-                inner.media.has_mic(),
-                inner.media.has_camera(),
-            )
-        };
-        let want_video = call_type == CallType::Video;
-        if have_mic && (have_cam || !want_video) {
-            return Ok(());
-        }
-        let choice = self.0.borrow().media.choice.clone();
-        let (mic, cam) = media::capture(want_video, profile, &choice).await?;
-        {
-            let mut inner = self.0.borrow_mut();
-            inner.media.set_mic(mic);
-            if want_video {
-                inner.media.set_camera(cam);
-            }
-        }
-        self.0.borrow().views.refresh_local(&self.0.borrow().media);
-        self.report_media();
-        Ok(())
-    }
-
-    fn release_media(&self) {
-        let inner = &mut *self.0.borrow_mut();
-        inner.media.release();
-        inner.views.refresh_local(&inner.media);
-    }
-
-    fn report_media(&self) {
-        {
-            let mut inner = self.0.borrow_mut();
-            let (audio, video) = (inner.media.audio_on(), inner.media.video_on());
-            inner.machine.set_local_media(audio, video);
-        }
-        self.pump();
+    async fn call_request(&self, msg: CallMsg) -> Result<Outcome, Refusal> {
+        self.request(ClientMsg::Call(msg)).await
     }
 
     fn emit(&self, event: Event) {
-        let listeners: Vec<Listener> = self
-            .0
-            .borrow()
-            .listeners
-            .iter()
-            .map(|(_, l)| l.clone())
-            .collect();
+        let listeners: Vec<Listener> = self.0.borrow().listeners.clone();
         for listener in listeners {
             listener(&event);
         }
+    }
+
+    pub(crate) fn emit_error(&self, refusal: Refusal) {
+        self.emit(Event::Error(refusal));
     }
 
     pub(crate) fn send(&self, msg: &ClientMsg) {
@@ -445,111 +178,134 @@ impl Engine {
         }
     }
 
-    pub(crate) fn send_signal(&self, to: &str, data: serde_json::Value) {
-        self.send(&ClientMsg::Signal {
+    pub(crate) fn send_signal(&self, to: &str, data: SignalData) {
+        self.send(&ClientMsg::Call(CallMsg::Signal {
             to: to.to_owned(),
-            data: SignalData(data),
-        });
+            data,
+        }));
     }
 
     /// Carries out the machine's effects, one at a time and without holding the borrow, since
-    /// listeners may call back into the engine.
-    pub(crate) fn pump(&self) {
+    /// listeners may call back into the engine; then sets the timer for its next deadline.
+    fn pump(&self) {
         loop {
             let Some(effect) = self.0.borrow_mut().machine.poll() else {
-                return;
+                break;
             };
-            match effect {
-                Effect::Send(msg) => self.send(&msg),
-                Effect::Emit(event) => self.emit(event),
-                Effect::Complete { token, result } => {
-                    let mut inner = self.0.borrow_mut();
-                    if let Some((resolve, slot)) = inner.waiters.get_mut(&token) {
-                        *slot = Some(result);
-                        let _ = resolve.call0(&JsValue::NULL);
-                    }
-                }
-                Effect::Connect { user, offer } => self.connect_peer(user, offer),
-                Effect::Disconnect { user } => {
-                    self.0.borrow_mut().meters.remove(&user);
-                    let peer = self.0.borrow_mut().peers.remove(&user);
-                    if let Some(peer) = peer {
-                        peer.close();
-                    }
-                    self.0.borrow_mut().views.remove_user(&user);
-                }
-                Effect::Signal { from, data } => {
-                    let engine = self.clone();
-                    wasm_bindgen_futures::spawn_local(async move {
-                        if let Err(f) = peer::on_signal(&engine, &from, data.0).await {
-                            engine.emit(Event::Error {
-                                code: f.code,
-                                message: f.message,
-                            });
-                        }
+            self.apply(effect);
+        }
+        self.schedule_timeout();
+    }
+
+    fn apply(&self, effect: Effect) {
+        match effect {
+            Effect::OpenSocket => {
+                let engine = self.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let opened = engine.connect().await;
+                    engine.handle(match opened {
+                        Ok(()) => Input::SocketOpen,
+                        Err(f) => Input::Disconnected(f.to_string()),
                     });
-                }
-                Effect::UseCallType(call_type) => {
-                    let engine = self.clone();
-                    wasm_bindgen_futures::spawn_local(async move {
-                        match call_type {
-                            CallType::Audio => engine.close_camera(),
-                            CallType::Video => {
-                                if !engine.0.borrow().media.has_camera() {
-                                    if let Err(f) = engine.open_camera().await {
-                                        engine.emit(Event::Error {
-                                            code: f.code,
-                                            message: f.message,
-                                        });
-                                    }
-                                }
-                            }
-                        }
-                    });
-                }
-                Effect::EndCall => {
-                    let peers: Vec<Peer> =
-                        self.0.borrow_mut().peers.drain().map(|(_, p)| p).collect();
-                    for peer in peers {
-                        peer.close();
-                    }
-                    self.release_media();
-                    self.0.borrow_mut().views.clear_remote();
-                }
-                Effect::IceServers(servers) => self.0.borrow_mut().ice_servers = servers,
-                Effect::Closed => self.close_socket(),
+                });
             }
+            Effect::Send(msg) => self.send(&msg),
+            Effect::Emit(event) => self.emit(event),
+            Effect::Complete { token, result } => {
+                let mut inner = self.0.borrow_mut();
+                if let Some((resolve, slot)) = inner.waiters.get_mut(&token) {
+                    *slot = Some(result);
+                    let _ = resolve.call0(&JsValue::NULL);
+                }
+            }
+            Effect::Connect { user, offer } => self.connect_peer(user, offer),
+            Effect::Disconnect { user } => self.disconnect_peer(&user),
+            Effect::Signal { from, data } => {
+                let engine = self.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Err(f) = peer::on_signal(&engine, &from, data).await {
+                        engine.emit_error(f);
+                    }
+                });
+            }
+            Effect::RestartIce { user } => {
+                let engine = self.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Err(f) = peer::restart_ice(&engine, &user).await {
+                        engine.emit_error(f);
+                    }
+                });
+            }
+            Effect::UseCallType(call_type) => self.use_call_type(call_type),
+            Effect::EndCall => self.end_call(),
+            Effect::IceServers(servers) => self.0.borrow_mut().ice_servers = servers,
+            Effect::Closed => self.close_socket(),
+        }
+    }
+
+    /// Keeps one `setTimeout` pending for the machine's next deadline, if it has one.
+    fn schedule_timeout(&self) {
+        let mut inner = self.0.borrow_mut();
+        let want = inner.machine.poll_timeout();
+        if inner.timer.map(|(_, at)| at) == want {
+            return;
+        }
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        if let Some((handle, _)) = inner.timer.take() {
+            window.clear_timeout_with_handle(handle);
+        }
+        let (Some(at), Some(callback)) = (want, inner.on_timer.as_ref()) else {
+            return;
+        };
+        let delay = at.saturating_sub(now()).as_millis().min(i32::MAX as u128) as i32;
+        if let Ok(handle) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            callback.as_ref().unchecked_ref(),
+            delay,
+        ) {
+            inner.timer = Some((handle, at));
         }
     }
 
     fn connect_peer(&self, user: String, offer: bool) {
-        let created = Peer::new(self, &user, offer);
-        match created {
-            Ok(peer) => {
-                let stream = Clone::clone(&peer.remote);
-                if let Some(sink) = self.0.borrow().media.choice.speaker.clone() {
-                    peer.set_sink(&sink);
-                }
-                self.0.borrow_mut().peers.insert(user.clone(), peer);
-                self.0.borrow().views.attach_remote(&user, &stream);
-                self.start_sampling();
-                if offer {
-                    let engine = self.clone();
-                    wasm_bindgen_futures::spawn_local(async move {
-                        if let Err(f) = peer::make_offer(&engine, &user).await {
-                            engine.emit(Event::Error {
-                                code: f.code,
-                                message: f.message,
-                            });
-                        }
-                    });
-                }
-            }
-            Err(f) => self.emit(Event::Error {
-                code: f.code,
-                message: f.message,
-            }),
+        let peer = match Peer::new(self, &user) {
+            Ok(peer) => peer,
+            Err(f) => return self.emit_error(f),
+        };
+        let stream = Clone::clone(&peer.remote);
+        if let Some(sink) = self.0.borrow().media.choice.speaker.clone() {
+            peer.set_sink(&sink);
         }
+        self.0.borrow_mut().peers.insert(user.clone(), peer);
+        self.0.borrow().views.attach_remote(&user, &stream);
+        self.start_sampling();
+        if offer {
+            let engine = self.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(f) = peer::make_offer(&engine, &user).await {
+                    engine.emit_error(f);
+                }
+            });
+        }
+    }
+
+    fn disconnect_peer(&self, user: &str) {
+        self.0.borrow_mut().meters.remove(user);
+        let peer = self.0.borrow_mut().peers.remove(user);
+        if let Some(peer) = peer {
+            peer.close();
+        }
+        self.0.borrow_mut().views.remove_user(user);
+    }
+
+    fn end_call(&self) {
+        let peers: Vec<Peer> = self.0.borrow_mut().peers.drain().map(|(_, p)| p).collect();
+        for peer in peers {
+            peer.close();
+        }
+        self.release_media();
+        self.0.borrow_mut().views.clear_remote();
     }
 
     pub(crate) fn ice_servers(&self) -> Vec<IceServer> {

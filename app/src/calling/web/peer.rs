@@ -5,7 +5,6 @@
 //! tracks and never need a new offer.
 
 use js_sys::{Array, Reflect};
-use serde_json::{json, Value};
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -14,14 +13,11 @@ use web_sys::{
     RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
-use super::{super::events::code as ecode, super::machine::Failure, Engine};
+use super::Engine;
+use crate::protocol::{Refusal, SignalData};
 
 pub struct Peer {
     pub pc: RtcPeerConnection,
-    /// Whether this side makes the offers (and so the ICE restarts) on this connection.
-    pub offerer: bool,
-    /// The connection dropped and has not come back yet.
-    pub reconnecting: bool,
     /// What the member sends us; views and the audio element play it.
     pub remote: MediaStream,
     audio: HtmlAudioElement,
@@ -31,16 +27,16 @@ pub struct Peer {
     _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
 }
 
-fn webrtc(what: &str, e: JsValue) -> Failure {
+fn webrtc(what: &str, e: JsValue) -> Refusal {
     let detail = e
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
         .unwrap_or_else(|| format!("{e:?}"));
-    Failure::new(ecode::WEBRTC, format!("{what}: {detail}"))
+    Refusal::WebRtc(format!("{what}: {detail}").into())
 }
 
 impl Peer {
-    pub fn new(engine: &Engine, user: &str, offerer: bool) -> Result<Self, Failure> {
+    pub fn new(engine: &Engine, user: &str) -> Result<Self, Refusal> {
         let config = RtcConfiguration::new();
         let servers = serde_json::to_string(&engine.ice_servers()).unwrap_or_else(|_| "[]".into());
         config.set_ice_servers(
@@ -49,72 +45,19 @@ impl Peer {
         let pc = RtcPeerConnection::new_with_configuration(&config)
             .map_err(|e| webrtc("RTCPeerConnection", e))?;
         let remote = MediaStream::new().map_err(|e| webrtc("MediaStream", e))?;
-
-        let weak = engine.weak();
-        let to = user.to_owned();
-        let on_candidate = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let Some(c) = e.unchecked_ref::<RtcPeerConnectionIceEvent>().candidate() else {
-                return;
-            };
-            if let Some(engine) = Engine::from_weak(&weak) {
-                engine.send_signal(
-                    &to,
-                    json!({"kind": "candidate", "candidate": c.candidate(), "sdpMid": c.sdp_mid(), "sdpMLineIndex": c.sdp_m_line_index()}),
-                );
-            }
-        });
-        let weak = engine.weak();
-        let from = user.to_owned();
-        // `Clone::clone`, not the JS `MediaStream.clone()` that `remote.clone()` would call.
-        let stream = Clone::clone(&remote);
-        let on_track = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let e: &RtcTrackEvent = e.unchecked_ref();
-            stream.add_track(&e.track());
-            if let Some(engine) = Engine::from_weak(&weak) {
-                engine.refresh_remote_views(&from);
-            }
-        });
-        let weak = engine.weak();
-        let of = user.to_owned();
-        let on_state = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            let state = e
-                .dyn_ref::<web_sys::Event>()
-                .and_then(|e| e.target())
-                .and_then(|t| Reflect::get(&t, &"connectionState".into()).ok())
-                .and_then(|s| s.as_string())
-                .unwrap_or_default();
-            if let Some(engine) = Engine::from_weak(&weak) {
-                engine.on_link_state(&of, &state);
-            }
-        });
-        pc.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
-        pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
-        pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
-
-        let audio: HtmlAudioElement = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.create_element("audio").ok())
-            .ok_or_else(|| Failure::new(ecode::WEBRTC, "cannot create an audio element"))?
-            .unchecked_into();
-        audio.set_autoplay(true);
-        let _ = audio.set_attribute("data-calling-peer", user);
-        audio.set_src_object(Some(&remote));
-        if let Some(body) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.body())
-        {
-            let _ = body.append_child(&audio);
-        }
-
+        let handlers = vec![
+            on_candidate(engine, user, &pc),
+            on_track(engine, user, &pc, &remote),
+            on_state(engine, user, &pc),
+        ];
+        let audio = audio_player(user, &remote)?;
         Ok(Self {
             pc,
-            offerer,
-            reconnecting: false,
             remote,
             audio,
             queued: Vec::new(),
             remote_set: false,
-            _handlers: vec![on_candidate, on_track, on_state],
+            _handlers: handlers,
         })
     }
 
@@ -146,6 +89,86 @@ impl Peer {
     }
 }
 
+/// Trickles our ICE candidates to `user`.
+fn on_candidate(
+    engine: &Engine,
+    user: &str,
+    pc: &RtcPeerConnection,
+) -> Closure<dyn FnMut(JsValue)> {
+    let (weak, to) = (engine.weak(), user.to_owned());
+    let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        let Some(c) = e.unchecked_ref::<RtcPeerConnectionIceEvent>().candidate() else {
+            return;
+        };
+        if let Some(engine) = Engine::from_weak(&weak) {
+            let data = SignalData::Candidate {
+                candidate: c.candidate(),
+                sdp_mid: c.sdp_mid(),
+                sdp_m_line_index: c.sdp_m_line_index(),
+            };
+            engine.send_signal(&to, data);
+        }
+    });
+    pc.set_onicecandidate(Some(handler.as_ref().unchecked_ref()));
+    handler
+}
+
+/// Collects what `user` sends into `remote`, which the views and the audio element play.
+fn on_track(
+    engine: &Engine,
+    user: &str,
+    pc: &RtcPeerConnection,
+    remote: &MediaStream,
+) -> Closure<dyn FnMut(JsValue)> {
+    let (weak, from) = (engine.weak(), user.to_owned());
+    // `Clone::clone`, not the JS `MediaStream.clone()` that `remote.clone()` would call.
+    let stream = Clone::clone(remote);
+    let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        let e: &RtcTrackEvent = e.unchecked_ref();
+        stream.add_track(&e.track());
+        if let Some(engine) = Engine::from_weak(&weak) {
+            engine.refresh_remote_views(&from);
+        }
+    });
+    pc.set_ontrack(Some(handler.as_ref().unchecked_ref()));
+    handler
+}
+
+/// Reports the connection's state to the machine.
+fn on_state(engine: &Engine, user: &str, pc: &RtcPeerConnection) -> Closure<dyn FnMut(JsValue)> {
+    let (weak, of) = (engine.weak(), user.to_owned());
+    let handler = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        let state = e
+            .dyn_ref::<web_sys::Event>()
+            .and_then(|e| e.target())
+            .and_then(|t| Reflect::get(&t, &"connectionState".into()).ok())
+            .and_then(|s| s.as_string())
+            .unwrap_or_default();
+        if let Some(engine) = Engine::from_weak(&weak) {
+            engine.on_link_state(&of, &state);
+        }
+    });
+    pc.set_onconnectionstatechange(Some(handler.as_ref().unchecked_ref()));
+    handler
+}
+
+/// Plays `user`'s audio without any view, as audio-only pages expect.
+fn audio_player(user: &str, remote: &MediaStream) -> Result<HtmlAudioElement, Refusal> {
+    let document = web_sys::window().and_then(|w| w.document());
+    let audio: HtmlAudioElement = document
+        .as_ref()
+        .and_then(|d| d.create_element("audio").ok())
+        .ok_or_else(|| Refusal::WebRtc("cannot create an audio element".into()))?
+        .unchecked_into();
+    audio.set_autoplay(true);
+    let _ = audio.set_attribute("data-calling-peer", user);
+    audio.set_src_object(Some(remote));
+    if let Some(body) = document.and_then(|d| d.body()) {
+        let _ = body.append_child(&audio);
+    }
+    Ok(audio)
+}
+
 fn transceivers(pc: &RtcPeerConnection) -> Vec<RtcRtpTransceiver> {
     pc.get_transceivers()
         .iter()
@@ -167,7 +190,7 @@ fn sdp_of(desc: &JsValue) -> String {
 }
 
 /// Makes and sends the offer to `user` (this side offers: see the machine's rule).
-pub async fn make_offer(engine: &Engine, user: &str) -> Result<(), Failure> {
+pub async fn make_offer(engine: &Engine, user: &str) -> Result<(), Refusal> {
     let Some(pc) = engine.with_peer(user, |peer, media| {
         let init = RtcRtpTransceiverInit::new();
         init.set_direction(RtcRtpTransceiverDirection::Sendrecv);
@@ -187,7 +210,7 @@ pub async fn make_offer(engine: &Engine, user: &str) -> Result<(), Failure> {
 }
 
 /// Offers again with fresh ICE credentials, after the connection failed.
-pub async fn restart_ice(engine: &Engine, user: &str) -> Result<(), Failure> {
+pub async fn restart_ice(engine: &Engine, user: &str) -> Result<(), Refusal> {
     let Some(pc) = engine.with_peer(user, |peer, _| peer.pc.clone()) else {
         return Ok(());
     };
@@ -199,7 +222,7 @@ pub async fn restart_ice(engine: &Engine, user: &str) -> Result<(), Failure> {
     send_offer(engine, user, &pc).await
 }
 
-async fn send_offer(engine: &Engine, user: &str, pc: &RtcPeerConnection) -> Result<(), Failure> {
+async fn send_offer(engine: &Engine, user: &str, pc: &RtcPeerConnection) -> Result<(), Refusal> {
     let offer = JsFuture::from(pc.create_offer())
         .await
         .map_err(|e| webrtc("createOffer", e))?;
@@ -207,76 +230,90 @@ async fn send_offer(engine: &Engine, user: &str, pc: &RtcPeerConnection) -> Resu
     JsFuture::from(pc.set_local_description(&description(RtcSdpType::Offer, &sdp)))
         .await
         .map_err(|e| webrtc("setLocalDescription", e))?;
-    engine.send_signal(user, json!({"kind": "offer", "sdp": sdp}));
+    engine.send_signal(user, SignalData::Offer { sdp });
     Ok(())
 }
 
 /// Negotiation from `user`: an offer to answer, an answer to apply, or a candidate.
-pub async fn on_signal(engine: &Engine, user: &str, data: Value) -> Result<(), Failure> {
+pub async fn on_signal(engine: &Engine, user: &str, data: SignalData) -> Result<(), Refusal> {
     let Some(pc) = engine.with_peer(user, |peer, _| peer.pc.clone()) else {
         return Ok(());
     };
-    match data.get("kind").and_then(Value::as_str) {
-        Some("offer") => {
-            let sdp = data.get("sdp").and_then(Value::as_str).unwrap_or_default();
-            JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Offer, sdp)))
-                .await
-                .map_err(|e| webrtc("setRemoteDescription", e))?;
-            // Send what we have on the transceivers the offer created.
-            engine.with_peer(user, |peer, media| {
-                for t in transceivers(&peer.pc) {
-                    let kind = t.receiver().track().kind();
-                    let _ = t.sender().replace_track(media.track(&kind));
-                    t.set_direction(RtcRtpTransceiverDirection::Sendrecv);
-                }
-            });
-            flush_candidates(engine, user).await;
-            let answer = JsFuture::from(pc.create_answer())
-                .await
-                .map_err(|e| webrtc("createAnswer", e))?;
-            let sdp = sdp_of(&answer);
-            JsFuture::from(pc.set_local_description(&description(RtcSdpType::Answer, &sdp)))
-                .await
-                .map_err(|e| webrtc("setLocalDescription", e))?;
-            engine.send_signal(user, json!({"kind": "answer", "sdp": sdp}));
-        }
-        Some("answer") => {
-            let sdp = data.get("sdp").and_then(Value::as_str).unwrap_or_default();
-            JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Answer, sdp)))
+    match data {
+        SignalData::Offer { sdp } => answer(engine, user, &pc, &sdp).await,
+        SignalData::Answer { sdp } => {
+            JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Answer, &sdp)))
                 .await
                 .map_err(|e| webrtc("setRemoteDescription", e))?;
             flush_candidates(engine, user).await;
+            Ok(())
         }
-        Some("candidate") => {
-            let Some(candidate) = data.get("candidate").and_then(Value::as_str) else {
-                return Ok(());
-            };
-            let init = RtcIceCandidateInit::new(candidate);
-            init.set_sdp_mid(data.get("sdpMid").and_then(Value::as_str));
-            init.set_sdp_m_line_index(
-                data.get("sdpMLineIndex")
-                    .and_then(Value::as_u64)
-                    .and_then(|i| u16::try_from(i).ok()),
-            );
-            let ready = engine
-                .with_peer(user, |peer, _| {
-                    if !peer.remote_set {
-                        peer.queued.push(init.clone());
-                    }
-                    peer.remote_set
-                })
-                .unwrap_or(false);
-            if ready {
-                // A candidate the browser cannot use is not worth ending the call over.
-                let _ = JsFuture::from(
-                    pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init)),
-                )
-                .await;
-            }
+        SignalData::Candidate {
+            candidate,
+            sdp_mid,
+            sdp_m_line_index,
+        } => {
+            let init = RtcIceCandidateInit::new(&candidate);
+            init.set_sdp_mid(sdp_mid.as_deref());
+            init.set_sdp_m_line_index(sdp_m_line_index);
+            add_candidate(engine, user, &pc, init).await;
+            Ok(())
         }
-        _ => {}
+        // The machine handles restart requests itself.
+        SignalData::Restart => Ok(()),
     }
+}
+
+/// Applies `user`'s offer and sends our answer, with what we capture on every transceiver.
+async fn answer(
+    engine: &Engine,
+    user: &str,
+    pc: &RtcPeerConnection,
+    sdp: &str,
+) -> Result<(), Refusal> {
+    JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Offer, sdp)))
+        .await
+        .map_err(|e| webrtc("setRemoteDescription", e))?;
+    // Send what we have on the transceivers the offer created.
+    engine.with_peer(user, |peer, media| {
+        for t in transceivers(&peer.pc) {
+            let kind = t.receiver().track().kind();
+            let _ = t.sender().replace_track(media.track(&kind));
+            t.set_direction(RtcRtpTransceiverDirection::Sendrecv);
+        }
+    });
+    flush_candidates(engine, user).await;
+    let answer = JsFuture::from(pc.create_answer())
+        .await
+        .map_err(|e| webrtc("createAnswer", e))?;
+    let sdp = sdp_of(&answer);
+    JsFuture::from(pc.set_local_description(&description(RtcSdpType::Answer, &sdp)))
+        .await
+        .map_err(|e| webrtc("setLocalDescription", e))?;
+    engine.send_signal(user, SignalData::Answer { sdp });
     Ok(())
+}
+
+/// Adds a candidate now, or once the remote description is set.
+async fn add_candidate(
+    engine: &Engine,
+    user: &str,
+    pc: &RtcPeerConnection,
+    init: RtcIceCandidateInit,
+) {
+    let ready = engine
+        .with_peer(user, |peer, _| {
+            if !peer.remote_set {
+                peer.queued.push(init.clone());
+            }
+            peer.remote_set
+        })
+        .unwrap_or(false);
+    if ready {
+        // A candidate the browser cannot use is not worth ending the call over.
+        let _ =
+            JsFuture::from(pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init))).await;
+    }
 }
 
 async fn flush_candidates(engine: &Engine, user: &str) {
@@ -316,7 +353,7 @@ pub struct Stats {
     pub round_trip_time: Option<f64>,
 }
 
-pub async fn stats(pc: &RtcPeerConnection) -> Result<Stats, Failure> {
+pub async fn stats(pc: &RtcPeerConnection) -> Result<Stats, Refusal> {
     let report = JsFuture::from(pc.get_stats())
         .await
         .map_err(|e| webrtc("getStats", e))?;

@@ -5,52 +5,40 @@ use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, WebSocket};
 
-use super::{
-    super::{
-        events::{code as ecode, Event},
-        machine::Failure,
-    },
-    Engine,
-};
-use crate::protocol::ServerMsg;
+use super::{Engine, Input};
+use crate::protocol::{Refusal, ServerMsg};
 
 impl Engine {
     /// Opens the WebSocket to this page's own site and waits until it is open.
-    pub(super) async fn connect(&self) -> Result<(), Failure> {
+    pub(super) async fn connect(&self) -> Result<(), Refusal> {
         if self.0.borrow().ws.is_some() {
             return Ok(());
         }
-        let window =
-            web_sys::window().ok_or_else(|| Failure::new(ecode::CONNECTION, "no window"))?;
-        let location = window.location();
-        let scheme = if location.protocol().ok().as_deref() == Some("https:") {
-            "wss"
-        } else {
-            "ws"
-        };
-        let host = location
-            .host()
-            .map_err(|_| Failure::new(ecode::CONNECTION, "no host"))?;
-        let ws = WebSocket::new(&format!("{scheme}://{host}/ws")).map_err(|_| {
-            Failure::new(
-                ecode::CONNECTION,
-                "the signaling connection could not be opened",
-            )
+        let ws = WebSocket::new(&signaling_url()?).map_err(|_| {
+            Refusal::Connection("the signaling connection could not be opened".into())
         })?;
-
         let opened = Promise::new(&mut |resolve, reject| {
             ws.set_onopen(Some(&resolve));
             ws.set_onerror(Some(&reject));
         });
-        JsFuture::from(opened).await.map_err(|_| {
-            Failure::new(
-                ecode::CONNECTION,
-                "the signaling server could not be reached",
-            )
-        })?;
+        JsFuture::from(opened)
+            .await
+            .map_err(|_| Refusal::Connection("the signaling server could not be reached".into()))?;
+        let (on_message, on_close) = (self.on_message(), self.on_close());
+        ws.set_onopen(None);
+        ws.set_onerror(None);
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let mut inner = self.0.borrow_mut();
+        inner.ws = Some(ws);
+        inner.ws_handlers = vec![on_message, on_close];
+        Ok(())
+    }
 
+    /// Server frames go to the machine.
+    fn on_message(&self) -> Closure<dyn FnMut(JsValue)> {
         let weak = self.weak();
-        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             let Some(engine) = Engine::from_weak(&weak) else {
                 return;
             };
@@ -61,18 +49,18 @@ impl Engine {
                 return;
             };
             match serde_json::from_str::<ServerMsg>(&text) {
-                Ok(msg) => {
-                    engine.0.borrow_mut().machine.on_server(msg);
-                    engine.pump();
+                Ok(msg) => engine.handle(Input::Server(msg)),
+                Err(e) => {
+                    engine.emit_error(Refusal::Connection(format!("unreadable frame: {e}").into()))
                 }
-                Err(e) => engine.emit(Event::Error {
-                    code: ecode::CONNECTION,
-                    message: format!("unreadable frame: {e}"),
-                }),
             }
-        });
+        })
+    }
+
+    /// A socket the server or the network closed ends the session.
+    fn on_close(&self) -> Closure<dyn FnMut(JsValue)> {
         let weak = self.weak();
-        let on_close = Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| {
+        Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| {
             let Some(engine) = Engine::from_weak(&weak) else {
                 return;
             };
@@ -80,21 +68,10 @@ impl Engine {
                 return;
             }
             engine.drop_socket();
-            engine
-                .0
-                .borrow_mut()
-                .machine
-                .disconnected("the signaling connection was lost");
-            engine.pump();
-        });
-        ws.set_onopen(None);
-        ws.set_onerror(None);
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        let mut inner = self.0.borrow_mut();
-        inner.ws = Some(ws);
-        inner.ws_handlers = vec![on_message, on_close];
-        Ok(())
+            engine.handle(Input::Disconnected(
+                "the signaling connection was lost".into(),
+            ));
+        })
     }
 
     pub(super) fn drop_socket(&self) -> Option<WebSocket> {
@@ -113,4 +90,19 @@ impl Engine {
             let _ = ws.close();
         }
     }
+}
+
+/// `ws(s)://<this page's host>/ws`.
+fn signaling_url() -> Result<String, Refusal> {
+    let window = web_sys::window().ok_or(Refusal::Connection("no window".into()))?;
+    let location = window.location();
+    let scheme = if location.protocol().ok().as_deref() == Some("https:") {
+        "wss"
+    } else {
+        "ws"
+    };
+    let host = location
+        .host()
+        .map_err(|_| Refusal::Connection("no host".into()))?;
+    Ok(format!("{scheme}://{host}/ws"))
 }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlVideoElement, MediaStream};
 
-use super::{super::machine::Failure, media::LocalMedia};
-use crate::protocol::code;
+use super::media::LocalMedia;
+use crate::protocol::Refusal;
 
 #[derive(Default)]
 pub struct Views {
@@ -14,26 +14,23 @@ pub struct Views {
     remote: HashMap<String, Vec<(String, HtmlVideoElement)>>,
 }
 
-fn video_in(dom_id: &str, muted: bool) -> Result<HtmlVideoElement, Failure> {
+fn video_in(dom_id: &str, muted: bool) -> Result<HtmlVideoElement, Refusal> {
     let document = web_sys::window()
         .and_then(|w| w.document())
-        .ok_or_else(|| Failure::new(code::INVALID_ARGUMENT, "no document"))?;
-    let host = document.get_element_by_id(dom_id).ok_or_else(|| {
-        Failure::new(
-            code::INVALID_ARGUMENT,
-            format!("no element with id {dom_id:?}"),
-        )
-    })?;
+        .ok_or_else(|| Refusal::BadView("no document".into()))?;
+    let host = document
+        .get_element_by_id(dom_id)
+        .ok_or_else(|| Refusal::BadView(format!("no element with id {dom_id:?}").into()))?;
     let video: HtmlVideoElement = document
         .create_element("video")
-        .map_err(|_| Failure::new(code::INVALID_ARGUMENT, "cannot create a video element"))?
+        .map_err(|_| Refusal::BadView("cannot create a video element".into()))?
         .unchecked_into();
     video.set_autoplay(true);
     video.set_muted(muted);
     let _ = video.set_attribute("playsinline", "");
     let _ = video.set_attribute("style", "width:100%;height:100%;object-fit:cover;");
     host.append_child(&video)
-        .map_err(|_| Failure::new(code::INVALID_ARGUMENT, "cannot add a video element there"))?;
+        .map_err(|_| Refusal::BadView("cannot add a video element there".into()))?;
     Ok(video)
 }
 
@@ -67,7 +64,7 @@ fn play(video: &HtmlVideoElement, stream: Option<&MediaStream>) {
 }
 
 impl Views {
-    pub fn start_local(&mut self, dom_id: &str, media: &LocalMedia) -> Result<(), Failure> {
+    pub fn start_local(&mut self, dom_id: &str, media: &LocalMedia) -> Result<(), Refusal> {
         self.stop_local(dom_id);
         let video = video_in(dom_id, true)?;
         play(&video, Some(&media.preview));
@@ -98,7 +95,7 @@ impl Views {
         user: &str,
         dom_id: &str,
         stream: Option<&MediaStream>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Refusal> {
         self.stop_remote(user, dom_id);
         let video = video_in(dom_id, true)?;
         play(&video, stream);

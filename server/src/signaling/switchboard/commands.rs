@@ -6,11 +6,11 @@ use std::{
 };
 
 use app::{
-    protocol::{code, CallType, Outcome, ServerMsg, SignalData},
+    protocol::{CallType, Outcome, Refusal, ServerMsg, SignalData},
     rules::check_user_id,
 };
 
-use super::{Ending, Group, Invite, Media, Record, Refusal, Room, Switchboard};
+use super::{Ending, Group, Invite, Media, Record, Room, Switchboard};
 
 impl Switchboard {
     pub(super) fn call(
@@ -23,74 +23,13 @@ impl Switchboard {
         group: Option<Group>,
     ) -> Result<Outcome, Refusal> {
         if self.ringing.contains_key(user) {
-            return Err((
-                code::BUSY,
-                "answer or decline the call that is ringing first",
-            ));
+            return Err(Refusal::RingingFirst);
         }
-        let mut invitees: Vec<String> = Vec::new();
-        for id in user_ids {
-            if check_user_id(&id).is_err() {
-                return Err((
-                    code::INVALID_ARGUMENT,
-                    "userIDList holds an invalid user ID",
-                ));
-            }
-            if id == user {
-                return Err((code::INVALID_ARGUMENT, "you cannot call yourself"));
-            }
-            if !invitees.contains(&id) {
-                invitees.push(id);
-            }
-        }
-        if let Some(group) = &group {
-            if !group.members.contains(user) {
-                return Err((code::NOT_GROUP_MEMBER, "you are not a member of that group"));
-            }
-            invitees.retain(|id| group.members.contains(id));
-        }
-        if invitees.is_empty() {
-            return Err((code::INVALID_ARGUMENT, "nobody to call"));
-        }
-
-        let existing = self.in_room.get(user).copied();
-        if let Some(room_id) = existing {
-            let room = &self.rooms[&room_id];
-            invitees.retain(|id| !room.members.contains_key(id) && !self.ringing_in(id, room_id));
-            if invitees.is_empty() {
-                return Err((
-                    code::INVALID_ARGUMENT,
-                    "everyone listed is already in this call",
-                ));
-            }
-        }
-        let occupied = existing.map_or(1, |room_id| self.occupancy(room_id));
-        if occupied + invitees.len() > self.max_call_size {
-            return Err((
-                code::CALL_TOO_LARGE,
-                "a call holds at most CALLING_MAX_CALL_SIZE people",
-            ));
-        }
-
-        let room_id = match existing {
+        let group_id = group.as_ref().map(|g| g.id.clone());
+        let invitees = self.invitees(user, user_ids, group)?;
+        let room_id = match self.in_room.get(user).copied() {
             Some(room_id) => room_id,
-            None => {
-                let room_id = self.new_room_id();
-                let mut members = BTreeMap::new();
-                members.insert(user.to_owned(), Media::default_for(call_type));
-                self.rooms.insert(
-                    room_id,
-                    Room {
-                        call_type,
-                        members,
-                        answered: HashMap::new(),
-                        invites: BTreeSet::new(),
-                    },
-                );
-                self.in_room.insert(user.to_owned(), room_id);
-                self.touch(user);
-                room_id
-            }
+            None => self.open_room(user, call_type),
         };
         let invite_id = self.new_invite_id();
         let (busy, free): (Vec<String>, Vec<String>) =
@@ -103,39 +42,11 @@ impl Switchboard {
                 invitees: invitees.clone(),
                 pending: free.iter().cloned().collect(),
                 deadline: (timeout > 0).then(|| now + Duration::from_secs(timeout.into())),
-                group_id: group.map(|g| g.id),
+                group_id,
             },
         );
-        let group = self.invites[&invite_id].group_id.is_some();
-        let call_type = self.rooms[&room_id].call_type;
-        for id in &invitees {
-            self.record(Record::Placed {
-                invite_id: invite_id.clone(),
-                caller: user.to_owned(),
-                callee: id.clone(),
-                call_type,
-                group,
-            });
-        }
-        for id in &free {
-            self.ringing.insert(id.clone(), invite_id.clone());
-            self.send_invited(now, &invite_id, id);
-        }
-        for id in busy {
-            self.record_end(&invite_id, &id, Ending::Busy);
-            self.send_to_user(
-                user,
-                ServerMsg::LineBusy {
-                    invite_id: invite_id.clone(),
-                    user_id: id,
-                },
-            );
-        }
-        if free.is_empty() {
-            self.invites.remove(&invite_id);
-        } else if let Some(room) = self.rooms.get_mut(&room_id) {
-            room.invites.insert(invite_id.clone());
-        }
+        self.record_placed(&invite_id, user, &invitees);
+        self.ring(now, &invite_id, user, free, busy);
         self.end_if_over(room_id);
         Ok(Outcome {
             invite_id: Some(invite_id),
@@ -144,10 +55,119 @@ impl Switchboard {
         })
     }
 
+    /// Who a call invites: the listed users, once each, only members of the group it goes
+    /// through, and nobody already in or ringing for the caller's current call.
+    fn invitees(
+        &self,
+        user: &str,
+        user_ids: Vec<String>,
+        group: Option<Group>,
+    ) -> Result<Vec<String>, Refusal> {
+        let mut invitees: Vec<String> = Vec::new();
+        for id in user_ids {
+            if check_user_id(&id).is_err() {
+                return Err(Refusal::InvalidUserId);
+            }
+            if id == user {
+                return Err(Refusal::CallingYourself);
+            }
+            if !invitees.contains(&id) {
+                invitees.push(id);
+            }
+        }
+        if let Some(group) = &group {
+            if !group.members.contains(user) {
+                return Err(Refusal::NotGroupMember);
+            }
+            invitees.retain(|id| group.members.contains(id));
+        }
+        if invitees.is_empty() {
+            return Err(Refusal::NobodyToCall);
+        }
+        let existing = self.in_room.get(user).copied();
+        if let Some(room_id) = existing {
+            let room = &self.rooms[&room_id];
+            invitees.retain(|id| !room.members.contains_key(id) && !self.ringing_in(id, room_id));
+            if invitees.is_empty() {
+                return Err(Refusal::AllAlreadyInCall);
+            }
+        }
+        let occupied = existing.map_or(1, |room_id| self.occupancy(room_id));
+        if occupied + invitees.len() > self.max_call_size {
+            return Err(Refusal::CallTooLarge);
+        }
+        Ok(invitees)
+    }
+
+    /// A new room with the caller in it.
+    fn open_room(&mut self, user: &str, call_type: CallType) -> u64 {
+        let room_id = self.new_room_id();
+        let mut members = BTreeMap::new();
+        members.insert(user.to_owned(), Media::default_for(call_type));
+        self.rooms.insert(
+            room_id,
+            Room {
+                call_type,
+                members,
+                answered: HashMap::new(),
+                invites: BTreeSet::new(),
+            },
+        );
+        self.in_room.insert(user.to_owned(), room_id);
+        self.touch(user);
+        room_id
+    }
+
+    fn record_placed(&mut self, invite_id: &str, caller: &str, invitees: &[String]) {
+        let group = self.invites[invite_id].group_id.is_some();
+        let room_id = self.invites[invite_id].room_id;
+        let call_type = self.rooms[&room_id].call_type;
+        for id in invitees {
+            self.record(Record::Placed {
+                invite_id: invite_id.to_owned(),
+                caller: caller.to_owned(),
+                callee: id.clone(),
+                call_type,
+                group,
+            });
+        }
+    }
+
+    /// Rings the invitees who are free; the caller hears LINE_BUSY for the others.
+    fn ring(
+        &mut self,
+        now: Instant,
+        invite_id: &str,
+        caller: &str,
+        free: Vec<String>,
+        busy: Vec<String>,
+    ) {
+        for id in &free {
+            self.ringing.insert(id.clone(), invite_id.to_owned());
+            self.send_invited(now, invite_id, id);
+        }
+        for id in busy {
+            self.record_end(invite_id, &id, Ending::Busy);
+            self.send_to_user(
+                caller,
+                ServerMsg::LineBusy {
+                    invite_id: invite_id.to_owned(),
+                    user_id: id,
+                },
+            );
+        }
+        let room_id = self.invites[invite_id].room_id;
+        if free.is_empty() {
+            self.invites.remove(invite_id);
+        } else if let Some(room) = self.rooms.get_mut(&room_id) {
+            room.invites.insert(invite_id.to_owned());
+        }
+    }
+
     pub(super) fn accept(&mut self, user: &str, invite_id: &str) -> Result<Outcome, Refusal> {
         let room_id = self.take_pending(user, invite_id)?;
         let Some(room) = self.rooms.get_mut(&room_id) else {
-            return Err((code::INVITE_GONE, "that call is over"));
+            return Err(Refusal::InviteOver);
         };
         let media = Media::default_for(room.call_type);
         let others: Vec<(String, Media)> = room
@@ -225,7 +245,7 @@ impl Switchboard {
             return self.reject(user, &invite_id, false);
         }
         if !self.in_room.contains_key(user) {
-            return Err((code::NOT_IN_CALL, "you are not in a call"));
+            return Err(Refusal::NotInCall);
         }
         self.leave_room(user);
         Ok(Outcome::default())
@@ -239,7 +259,7 @@ impl Switchboard {
     ) -> Result<Outcome, Refusal> {
         let mine = self.in_room.get(user);
         if mine.is_none() || mine != self.in_room.get(&to) {
-            return Err((code::NOT_IN_ROOM, "that user is not in your call"));
+            return Err(Refusal::NotInRoom);
         }
         self.send_to_user(
             &to,
@@ -276,13 +296,10 @@ impl Switchboard {
         call_type: CallType,
     ) -> Result<Outcome, Refusal> {
         let Some(room) = self.in_room.get(user).and_then(|r| self.rooms.get_mut(r)) else {
-            return Err((code::NOT_IN_CALL, "you are not in a call"));
+            return Err(Refusal::NotInCall);
         };
         if room.members.len() != 2 || !room.invites.is_empty() {
-            return Err((
-                code::NOT_ONE_TO_ONE,
-                "only a one-to-one call can switch type",
-            ));
+            return Err(Refusal::NotOneToOne);
         }
         room.call_type = call_type;
         let other = room.members.keys().find(|m| *m != user).cloned();

@@ -14,7 +14,7 @@ use std::{
 };
 
 pub use app::protocol::Presence;
-use app::protocol::{CallType, Outcome, ServerMsg, SignalData};
+use app::protocol::{CallMsg, CallType, Outcome, ServerMsg};
 
 /// One WebSocket connection, numbered by the edge.
 pub type ConnId = u64;
@@ -93,42 +93,6 @@ pub struct Group {
     pub members: HashSet<String>,
 }
 
-/// A logged-in user's request, as the edge decoded it.
-#[derive(Debug)]
-pub enum Command {
-    Call {
-        req: u32,
-        user_ids: Vec<String>,
-        call_type: CallType,
-        timeout: u32,
-        group: Option<Group>,
-    },
-    Accept {
-        req: u32,
-        invite_id: String,
-    },
-    Reject {
-        req: u32,
-        invite_id: String,
-        is_busy: bool,
-    },
-    Hangup {
-        req: u32,
-    },
-    Signal {
-        to: String,
-        data: SignalData,
-    },
-    Media {
-        audio: bool,
-        video: bool,
-    },
-    SwitchType {
-        req: u32,
-        call_type: CallType,
-    },
-}
-
 #[derive(Clone, Copy, Debug)]
 struct Media {
     audio: bool,
@@ -174,9 +138,6 @@ pub struct Switchboard {
     out: VecDeque<Output>,
 }
 
-/// A request refused: the error frame's code and words.
-type Refusal = (u32, &'static str);
-
 impl Switchboard {
     /// `seed` makes invitation and room IDs differ between server runs.
     pub fn new(max_call_size: usize, seed: u64) -> Self {
@@ -219,10 +180,6 @@ impl Switchboard {
         self.users.get(user).copied()
     }
 
-    pub fn user_of(&self, conn: ConnId) -> Option<&str> {
-        self.conns.get(&conn).map(String::as_str)
-    }
-
     /// Binds `conn` to `user`, who has proven who they are. A connection the user already had
     /// is told KICKED_OUT and closed, and leaves any call it was in.
     pub fn login(&mut self, now: Instant, conn: ConnId, user: String) {
@@ -260,46 +217,37 @@ impl Switchboard {
         self.leave_room(&user);
     }
 
-    pub fn command(&mut self, now: Instant, conn: ConnId, command: Command) {
+    /// Applies what a logged-in connection asked for. `group` holds the members of the call's
+    /// `groupID`, as the edge read them from the database.
+    pub fn apply(&mut self, now: Instant, conn: ConnId, msg: CallMsg, group: Option<Group>) {
         let Some(user) = self.conns.get(&conn).cloned() else {
             return;
         };
         // The reply goes out before the events the command caused, so clients learn IDs first.
         let mark = self.out.len();
-        let (req, result) = match command {
-            Command::Call {
-                req,
+        let req = msg.req();
+        let result = match msg {
+            CallMsg::Call {
                 user_ids,
                 call_type,
                 timeout,
-                group,
-            } => (
-                Some(req),
-                self.call(now, &user, user_ids, call_type, timeout, group),
-            ),
-            Command::Accept { req, invite_id } => (Some(req), self.accept(&user, &invite_id)),
-            Command::Reject {
-                req,
-                invite_id,
-                is_busy,
-            } => (Some(req), self.reject(&user, &invite_id, is_busy)),
-            Command::Hangup { req } => (Some(req), self.hangup(&user)),
-            Command::Signal { to, data } => (None, self.signal(&user, to, data)),
-            Command::Media { audio, video } => {
+                ..
+            } => self.call(now, &user, user_ids, call_type, timeout, group),
+            CallMsg::Accept { invite_id, .. } => self.accept(&user, &invite_id),
+            CallMsg::Reject {
+                invite_id, is_busy, ..
+            } => self.reject(&user, &invite_id, is_busy),
+            CallMsg::Hangup { .. } => self.hangup(&user),
+            CallMsg::Signal { to, data } => self.signal(&user, to, data),
+            CallMsg::Media { audio, video } => {
                 self.media(&user, Media { audio, video });
-                (None, Ok(Outcome::default()))
+                Ok(Outcome::default())
             }
-            Command::SwitchType { req, call_type } => {
-                (Some(req), self.switch_type(&user, call_type))
-            }
+            CallMsg::SwitchType { call_type, .. } => self.switch_type(&user, call_type),
         };
         let reply = match (req, result) {
             (Some(req), Ok(outcome)) => ServerMsg::Result { req, outcome },
-            (req, Err((code, message))) => ServerMsg::Error {
-                req,
-                code,
-                message: message.into(),
-            },
+            (req, Err(refusal)) => refusal.frame(req),
             (None, Ok(_)) => return,
         };
         self.out.insert(mark, Output::Send { conn, msg: reply });

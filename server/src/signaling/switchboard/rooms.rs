@@ -2,21 +2,18 @@
 
 use std::time::Instant;
 
-use app::protocol::{code, InviteData, ServerMsg, INVITE_DATA_VERSION};
+use app::protocol::{InviteData, Refusal, ServerMsg, INVITE_DATA_VERSION};
 
-use super::{Ending, Refusal, Switchboard};
+use super::{Ending, Switchboard};
 
 impl Switchboard {
     /// Removes `user` from the invitation's ringing set, if it is ringing for them.
     pub(super) fn take_pending(&mut self, user: &str, invite_id: &str) -> Result<u64, Refusal> {
         if self.ringing.get(user).map(String::as_str) != Some(invite_id) {
-            return Err((code::INVITE_GONE, "that invitation is not ringing for you"));
+            return Err(Refusal::NotRingingForYou);
         }
         self.ringing.remove(user);
-        let invite = self
-            .invites
-            .get_mut(invite_id)
-            .ok_or((code::INVITE_GONE, "that invitation is over"))?;
+        let invite = self.invites.get_mut(invite_id).ok_or(Refusal::InviteOver)?;
         invite.pending.remove(user);
         Ok(invite.room_id)
     }

@@ -1,0 +1,117 @@
+//! API calls: checked here first, then sent and followed until the server answers.
+
+use super::{Effect, Event, Machine, Pending, Phase, Token};
+use crate::protocol::{CallMsg, ClientMsg, GroupMsg, Login, Outcome, Refusal};
+
+impl Machine {
+    pub(super) fn on_request(&mut self, token: Token, msg: ClientMsg) {
+        let sent = match msg {
+            ClientMsg::Login(login) => self.start_login(token, login),
+            ClientMsg::Call(msg) => self.call_request(token, msg),
+            ClientMsg::Group(msg) => self.group_request(token, msg),
+        };
+        if let Err(refusal) = sent {
+            self.complete(Some(token), Err(refusal));
+        }
+    }
+
+    /// A login opens the socket first; the credentials go out once it is open.
+    fn start_login(&mut self, token: Token, login: Login) -> Result<(), Refusal> {
+        if self.user.is_some() || self.login.is_some() {
+            return Err(Refusal::AlreadyLoggedIn);
+        }
+        self.login = Some((token, Some(login)));
+        self.out.push_back(Effect::OpenSocket);
+        Ok(())
+    }
+
+    pub(super) fn socket_open(&mut self) {
+        if let Some(login) = self.login.as_mut().and_then(|(_, l)| l.take()) {
+            self.out.push_back(Effect::Send(ClientMsg::Login(login)));
+        }
+    }
+
+    fn group_request(&mut self, token: Token, mut msg: GroupMsg) -> Result<(), Refusal> {
+        self.require_user()?;
+        let req = self.next_req();
+        *msg.req_mut() = req;
+        self.pending.insert(req, (Some(token), Pending::Other));
+        self.out.push_back(Effect::Send(ClientMsg::Group(msg)));
+        Ok(())
+    }
+
+    fn call_request(&mut self, token: Token, msg: CallMsg) -> Result<(), Refusal> {
+        self.require_user()?;
+        let pending = match &msg {
+            CallMsg::Call {
+                user_ids,
+                call_type,
+                ..
+            } => {
+                if user_ids.is_empty() {
+                    return Err(Refusal::NobodyToCall);
+                }
+                Pending::Call(*call_type)
+            }
+            CallMsg::Accept { invite_id, .. } => Pending::Accept(self.ringing_id(invite_id)?),
+            CallMsg::Reject { invite_id, .. } => Pending::Reject(self.ringing_id(invite_id)?),
+            CallMsg::Hangup { .. } => {
+                if self.phase == Phase::Idle && self.ringing.is_empty() {
+                    // Nothing to hang up: done.
+                    self.complete(Some(token), Ok(Outcome::default()));
+                    return Ok(());
+                }
+                // Release devices at once; the server's answer only confirms.
+                if self.phase != Phase::Idle {
+                    self.end_locally();
+                }
+                Pending::Hangup
+            }
+            CallMsg::SwitchType { call_type, .. } => {
+                if let Err(refusal) = self.check_switch(*call_type) {
+                    self.emit(Event::Error(refusal.clone()));
+                    return Err(refusal);
+                }
+                Pending::SwitchType(*call_type)
+            }
+            // Not requests: nothing comes back to wait for.
+            CallMsg::Signal { .. } | CallMsg::Media { .. } => {
+                self.send(msg);
+                self.complete(Some(token), Ok(Outcome::default()));
+                return Ok(());
+            }
+        };
+        self.send_numbered(Some(token), msg, pending);
+        Ok(())
+    }
+
+    /// Numbers `msg`, remembers what it was, and sends it.
+    pub(super) fn send_numbered(
+        &mut self,
+        token: Option<Token>,
+        mut msg: CallMsg,
+        pending: Pending,
+    ) {
+        let req = self.next_req();
+        if let Some(r) = msg.req_mut() {
+            *r = req;
+        }
+        self.pending.insert(req, (token, pending));
+        self.send(msg);
+    }
+
+    fn require_user(&self) -> Result<(), Refusal> {
+        match self.user {
+            Some(_) => Ok(()),
+            None => Err(Refusal::NotLoggedIn),
+        }
+    }
+
+    fn ringing_id(&self, invite_id: &str) -> Result<String, Refusal> {
+        if self.ringing.contains_key(invite_id) {
+            Ok(invite_id.to_owned())
+        } else {
+            Err(Refusal::NotRingingForYou)
+        }
+    }
+}
