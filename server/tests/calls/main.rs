@@ -9,4 +9,5 @@ mod cancel_and_timeout;
 mod group;
 mod history;
 mod login;
+mod presence;
 mod refusals;
