@@ -61,22 +61,66 @@ mod shapes {
 
     #[test]
     fn every_type_is_listed_once_and_sent_as_listed() {
-        let call = CallMsg::Hangup { req: 1 };
-        let group = GroupMsg::ListGroups { req: 1 };
-        let samples = [
-            ClientMsg::Call(call),
-            ClientMsg::Call(CallMsg::Media {
+        let call = |call_type| CallMsg::Call {
+            req: 1,
+            user_ids: vec!["bob".into()],
+            call_type,
+            timeout: 0,
+            group_id: None,
+        };
+        let invite_id = || "i".to_owned();
+        let calls = [
+            call(CallType::Audio),
+            CallMsg::Accept {
+                req: 2,
+                invite_id: invite_id(),
+            },
+            CallMsg::Reject {
+                req: 3,
+                invite_id: invite_id(),
+                is_busy: true,
+            },
+            CallMsg::Hangup { req: 4 },
+            CallMsg::Signal {
+                to: "bob".into(),
+                data: SignalData::Restart,
+            },
+            CallMsg::Media {
                 audio: true,
                 video: false,
-            }),
-            ClientMsg::Group(group),
+            },
+            CallMsg::SwitchType {
+                req: 5,
+                call_type: CallType::Video,
+            },
         ];
-        for msg in samples {
-            let v = serde_json::to_value(&msg).unwrap();
-            let kind = v["type"].as_str().unwrap().to_owned();
-            let text = v.to_string();
-            assert_eq!(decode(&text).as_ref(), Ok(&msg), "{kind}");
-        }
+        let groups = [
+            GroupMsg::CreateGroup {
+                req: 6,
+                name: "n".into(),
+                user_ids: vec![],
+            },
+            GroupMsg::ListGroups { req: 7 },
+        ];
+        // One sample of each variant: each decodes back to itself, and their types are exactly
+        // the lists, so a variant missing from `TYPES` fails here.
+        let sent_types = |msgs: Vec<ClientMsg>| -> Vec<String> {
+            msgs.into_iter()
+                .map(|msg| {
+                    let v = serde_json::to_value(&msg).unwrap();
+                    assert_eq!(decode(&v.to_string()).as_ref(), Ok(&msg), "{v}");
+                    v["type"].as_str().unwrap().to_owned()
+                })
+                .collect()
+        };
+        assert_eq!(
+            sent_types(calls.into_iter().map(ClientMsg::Call).collect()),
+            CallMsg::TYPES
+        );
+        assert_eq!(
+            sent_types(groups.into_iter().map(ClientMsg::Group).collect()),
+            GroupMsg::TYPES
+        );
         let mut all: Vec<&str> = CallMsg::TYPES
             .iter()
             .chain(GroupMsg::TYPES)

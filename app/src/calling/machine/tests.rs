@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::protocol::{ErrorCode, GroupMsg, ServerMsg, INVITE_DATA_VERSION};
+use crate::protocol::{ErrorCode, ServerMsg, INVITE_DATA_VERSION};
 
 /// The API calls the tests make, without the request numbers the machine assigns.
 enum Request {
@@ -20,8 +20,6 @@ enum Request {
     },
     Hangup,
     SwitchType(CallType),
-    #[allow(dead_code)]
-    ListGroups,
 }
 
 impl From<Request> for ClientMsg {
@@ -45,7 +43,6 @@ impl From<Request> for ClientMsg {
             Request::SwitchType(call_type) => {
                 ClientMsg::Call(CallMsg::SwitchType { req: 0, call_type })
             }
-            Request::ListGroups => ClientMsg::Group(GroupMsg::ListGroups { req: 0 }),
         }
     }
 }
