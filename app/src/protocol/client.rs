@@ -15,17 +15,6 @@ pub enum ClientMsg {
     Group(GroupMsg),
 }
 
-impl ClientMsg {
-    /// The request number, for frames that expect an answer; clients number their requests.
-    pub fn req_mut(&mut self) -> Option<&mut u32> {
-        match self {
-            Self::Login(_) => None,
-            Self::Call(msg) => msg.req_mut(),
-            Self::Group(msg) => Some(msg.req_mut()),
-        }
-    }
-}
-
 /// Must be the first frame.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename = "login")]

@@ -156,7 +156,6 @@ pub enum Refusal {
     NotOneToOne,
     // ---- groups ----
     InvalidGroupName,
-    InvalidGroupMember,
     GroupTooLarge,
     NoSuchGroup,
     NotGroupMember,
@@ -193,7 +192,6 @@ impl Refusal {
             | Self::NobodyToCall
             | Self::AllAlreadyInCall
             | Self::InvalidGroupName
-            | Self::InvalidGroupMember
             | Self::GroupTooLarge
             | Self::BadView(_) => C::InvalidArgument,
             Self::FrameTooLarge => C::FrameTooLarge,
@@ -257,7 +255,6 @@ impl fmt::Display for Refusal {
             Self::NotInRoom => "that user is not in your call",
             Self::NotOneToOne => "only a one-to-one call can switch type",
             Self::InvalidGroupName => "a group name has 1 to 64 characters",
-            Self::InvalidGroupMember => "userIDList holds an invalid user ID",
             Self::GroupTooLarge => "a group has at most 200 members",
             Self::NoSuchGroup => "there is no such group",
             Self::NotGroupMember => "you are not a member of that group",

@@ -59,7 +59,7 @@ pub async fn create(
     }
     let mut all: Vec<&str> = vec![owner];
     for m in members {
-        check_user_id(m).map_err(|_| Refusal::InvalidGroupMember)?;
+        check_user_id(m).map_err(|_| Refusal::InvalidUserId)?;
         if !all.contains(&m.as_str()) {
             all.push(m);
         }
