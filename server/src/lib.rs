@@ -56,10 +56,12 @@ const MAX_BODY: usize = 64 * 1024;
 /// A task the site needs running beside it.
 pub type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
-/// The assembled site: its router, and the tasks it needs running beside it.
+/// The assembled site: its router, the tasks it needs running beside it, and the state its
+/// handlers share (for tests that drive a connection without HTTP).
 pub struct Site {
     pub router: Router,
     pub background: Vec<Task>,
+    pub state: AppState,
 }
 
 /// Opens the database, runs migrations and assembles the router.
@@ -111,9 +113,13 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
         .layer(from_fn(sessions::guard))
         .layer(sessions::layer(session_store.clone(), config.secure_cookie))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
-        .with_state(state);
+        .with_state(state.clone());
     let background = background(hub, db, feeds, pkg_dir, session_store);
-    Ok(Site { router, background })
+    Ok(Site {
+        router,
+        background,
+        state,
+    })
 }
 
 /// Timers, history, presence, asset compression and session clean-up.

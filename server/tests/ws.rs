@@ -1,4 +1,6 @@
-//! The signaling WebSocket over real sockets on an ephemeral port.
+//! The signaling WebSocket over real sockets on an ephemeral port: the upgrade, framing and
+//! the request flow. What depends on the clock is in `connection.rs`, on a paused one, except
+//! presence and history: they wait on SQLite's own thread, which a paused clock runs past.
 
 mod common;
 
@@ -229,24 +231,6 @@ async fn invite_accept_and_hangup_between_two_clients() {
         recv(&mut alice).await,
         json!({"type": "callEnd", "roomID": room_id})
     );
-}
-
-#[tokio::test]
-async fn ringing_times_out_on_the_server() {
-    let db = TempDb::new();
-    let addr = serve(config(&db, Some(KEY))).await;
-    let mut alice = login(addr, "alice").await;
-    let mut bob = login(addr, "bob").await;
-    send(
-        &mut alice,
-        json!({"type": "call", "req": 1, "userIDList": ["bob"], "callType": 1, "timeout": 1}),
-    )
-    .await;
-    recv(&mut alice).await;
-    recv(&mut bob).await;
-    assert_eq!(recv(&mut bob).await["type"], "callingTimeout");
-    assert_eq!(recv(&mut alice).await["type"], "noResp");
-    assert_eq!(recv(&mut alice).await["type"], "callEnd");
 }
 
 #[tokio::test]

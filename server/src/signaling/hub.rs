@@ -16,6 +16,11 @@ use app::protocol::{CallMsg, ServerMsg};
 use super::switchboard::{ConnId, Group, Output, Presence, Record, Switchboard};
 use crate::db::unix_now;
 
+/// The switchboard's clock: the runtime's, so that tests can pause and advance it.
+pub fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
 /// What a connection task is told to do.
 #[derive(Debug)]
 pub enum Outgoing {
@@ -96,13 +101,13 @@ impl Hub {
     pub fn login(&self, conn: ConnId, user: String, outbox: mpsc::Sender<Outgoing>) {
         self.with(|board, outboxes| {
             outboxes.insert(conn, outbox);
-            board.login(Instant::now(), conn, user);
+            board.login(now(), conn, user);
         });
     }
 
     pub fn apply(&self, conn: ConnId, msg: CallMsg, group: Option<Group>) {
         let may_ring = matches!(msg, CallMsg::Call { .. });
-        self.with(|board, _| board.apply(Instant::now(), conn, msg, group));
+        self.with(|board, _| board.apply(now(), conn, msg, group));
         if may_ring {
             self.deadlines_changed.notify_one();
         }
@@ -111,13 +116,13 @@ impl Hub {
     pub fn disconnect(&self, conn: ConnId) {
         self.with(|board, outboxes| {
             outboxes.remove(&conn);
-            board.disconnect(Instant::now(), conn);
+            board.disconnect(now(), conn);
         });
     }
 
     pub fn tick(&self) -> Option<Instant> {
         self.with(|board, _| {
-            board.tick(Instant::now());
+            board.tick(now());
             board.next_deadline()
         })
     }
@@ -191,7 +196,7 @@ fn dispatch(
                 tracing::warn!(conn, "dropping a connection that does not keep up");
                 let _ = outbox.try_send(Outgoing::Close);
             }
-            board.disconnect(Instant::now(), conn);
+            board.disconnect(now(), conn);
         }
     }
 }
@@ -203,7 +208,7 @@ pub async fn run_timer(hub: std::sync::Arc<Hub>) {
     const LONGEST_SLEEP: std::time::Duration = std::time::Duration::from_secs(1);
     let mut next = hub.tick();
     loop {
-        let wake = Instant::now() + LONGEST_SLEEP;
+        let wake = now() + LONGEST_SLEEP;
         let at = next.map_or(wake, |d| d.min(wake));
         tokio::select! {
             _ = tokio::time::sleep_until(at.into()) => {}

@@ -30,7 +30,7 @@ use tokio::{
 
 use super::{
     groups,
-    hub::{Hub, Outgoing, OUTBOX},
+    hub::{self, Hub, Outgoing, OUTBOX},
     limits::RateLimit,
     switchboard::ConnId,
 };
@@ -115,7 +115,7 @@ where
         state,
         user: None,
         outbox,
-        limit: RateLimit::new(std::time::Instant::now(), RATE_PER_SECOND, RATE_BURST),
+        limit: RateLimit::new(hub::now(), RATE_PER_SECOND, RATE_BURST),
         sink,
     };
     let login_by = tokio::time::sleep(LOGIN_WITHIN);
@@ -203,7 +203,7 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
         if text.len() > MAX_FRAME {
             return self.refuse(None, Refusal::FrameTooLarge).await;
         }
-        if !self.limit.allow(std::time::Instant::now()) {
+        if !self.limit.allow(hub::now()) {
             return self.refuse(None, Refusal::RateLimited).await;
         }
         let msg = match decode(text) {
