@@ -16,13 +16,42 @@ use crate::{children::Child, figures::Figure};
 
 pub async fn run(server_bin: &Path, site: &Path, smoke: bool) -> anyhow::Result<Vec<Figure>> {
     let pkg = site.join("pkg");
-    let mut figures = Vec::new();
     // A smoke run only checks that everything works: the fastest levels will do.
-    let (gzip_level, brotli_quality) = if smoke { (1, 1) } else { (9, 11) };
+    let levels = if smoke {
+        Levels { gzip: 1, brotli: 1 }
+    } else {
+        Levels {
+            gzip: 9,
+            brotli: 11,
+        }
+    };
+    let mut figures = compressed_sizes(&pkg, &levels)?;
+
+    let server = Child::server(server_bin, Some(site))?;
+    if !smoke {
+        // The server precompresses in the background after it starts; measure what it sends
+        // once that is done.
+        wait_for_precompressed(&pkg, &server).await?;
+    }
+    figures.extend(served_sizes(server.addr).await?);
+    let requests = if smoke { 50 } else { 1000 };
+    figures.push(render_time(&server, requests)?);
+    Ok(figures)
+}
+
+/// The compression settings measured offline.
+struct Levels {
+    gzip: u32,
+    brotli: i32,
+}
+
+/// Each file raw, gzipped and brotli-compressed at `levels`, then the three files together.
+fn compressed_sizes(pkg: &Path, levels: &Levels) -> anyhow::Result<Vec<Figure>> {
+    let mut figures = Vec::new();
     let labels = [
         "raw".to_owned(),
-        format!("gzip -{gzip_level}"),
-        format!("brotli -{brotli_quality}"),
+        format!("gzip -{}", levels.gzip),
+        format!("brotli -{}", levels.brotli),
     ];
     let mut total = [0.0; 3];
     for (file, what) in [
@@ -34,8 +63,8 @@ pub async fn run(server_bin: &Path, site: &Path, smoke: bool) -> anyhow::Result<
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         let sizes = [
             bytes.len(),
-            gzip(&bytes, gzip_level)?.len(),
-            brotli(&bytes, brotli_quality)?.len(),
+            gzip(&bytes, levels.gzip)?.len(),
+            brotli(&bytes, levels.brotli)?.len(),
         ];
         for (i, size) in sizes.into_iter().enumerate() {
             let kb = size as f64 / 1000.0;
@@ -55,27 +84,32 @@ pub async fn run(server_bin: &Path, site: &Path, smoke: bool) -> anyhow::Result<
             "kB",
         ));
     }
+    Ok(figures)
+}
 
-    let server = Child::server(server_bin, Some(site))?;
-    if !smoke {
-        // The server precompresses in the background after it starts; measure what it sends
-        // once that is done.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        while !["br", "gz"]
-            .iter()
-            .all(|ext| pkg.join(format!("calling.wasm.{ext}")).exists())
-        {
-            if std::time::Instant::now() > deadline {
-                bail!(
-                    "the server did not precompress calling.wasm:\n{}",
-                    server.log()
-                );
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+/// Waits (two minutes at most) until the server has written its compressed copies of the Wasm.
+async fn wait_for_precompressed(pkg: &Path, server: &Child) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !["br", "gz"]
+        .iter()
+        .all(|ext| pkg.join(format!("calling.wasm.{ext}")).exists())
+    {
+        if std::time::Instant::now() > deadline {
+            bail!(
+                "the server did not precompress calling.wasm:\n{}",
+                server.log()
+            );
         }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    Ok(())
+}
+
+/// What the server actually sends of the Wasm, with each encoding a browser asks for.
+async fn served_sizes(addr: SocketAddr) -> anyhow::Result<Vec<Figure>> {
+    let mut figures = Vec::new();
     for (encoding, what) in [("br", "brotli"), ("gzip", "gzip")] {
-        let sent = served_size(server.addr, "/pkg/calling.wasm", encoding).await?;
+        let sent = served_size(addr, "/pkg/calling.wasm", encoding).await?;
         figures.push(
             Figure::new(
                 "download",
@@ -86,20 +120,21 @@ pub async fn run(server_bin: &Path, site: &Path, smoke: bool) -> anyhow::Result<
             .limited_by("compression level the server uses"),
         );
     }
-    let requests = if smoke { 50 } else { 1000 };
+    Ok(figures)
+}
+
+/// The sign-in page's render time, against a static file from the same server.
+fn render_time(server: &Child, requests: usize) -> anyhow::Result<Figure> {
     let page = wrk_median(server.addr, "/login", requests).with_context(|| server.log())?;
     let file = wrk_median(server.addr, "/favicon.svg", requests)?;
-    figures.push(
-        Figure::new(
-            "download",
-            format!("render /login, median of {requests}"),
-            page,
-            "ms",
-        )
-        .against(file)
-        .limited_by("baseline: /favicon.svg from the same server"),
-    );
-    Ok(figures)
+    Ok(Figure::new(
+        "download",
+        format!("render /login, median of {requests}"),
+        page,
+        "ms",
+    )
+    .against(file)
+    .limited_by("baseline: /favicon.svg from the same server"))
 }
 
 /// The body size of `path` as the server sends it with `Accept-Encoding: encoding`.

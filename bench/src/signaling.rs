@@ -9,7 +9,7 @@ use crate::{
     children::{Child, SDK_APP_ID, SECRET_KEY},
     figures::Figure,
     http,
-    load::{Flavor, Load, Outcome, Plan, Sample, Storm},
+    load::{Flavor, Load, Outcome, Plan, Sample, Storm, StormOutcome},
     procfs,
     stats::Samples,
 };
@@ -49,6 +49,9 @@ impl Sizes {
 }
 
 const CPU: &str = "CPU: server (or relay) and generator share the cores";
+/// The figures' groups: the load against the relay, and the sign-in storm.
+const LOAD: &str = "signaling";
+const STORM: &str = "sign-in storm";
 const PASSWORD: &str = "bench password";
 
 /// What one target did at one size.
@@ -134,66 +137,71 @@ fn ms(samples: &[Sample]) -> Samples {
     Samples::from_durations(samples.iter().map(|s| s.1))
 }
 
+/// Our server against the relay at `users` connections: each run's latency, throughput and
+/// errors, then memory.
 fn compare(users: usize, ours: &Measured, relay: &Measured) -> Vec<Figure> {
-    let g = "signaling";
     let mut figures = Vec::new();
     for ((rate, o), (_, r)) in ours.runs.iter().zip(&relay.runs) {
         let at = format!("{users} users, {rate}/s");
-        let (oi, ri) = (ms(&o.invite), ms(&r.invite));
-        let (oe, re) = (ms(&o.enter), ms(&r.enter));
-        for (label, p) in [("p50", 50.0), ("p99", 99.0)] {
-            if let (Some(v), Some(b)) = (oi.percentile(p), ri.percentile(p)) {
-                figures.push(
-                    Figure::new(g, format!("invite delivery {label}, {at}"), v, "ms")
-                        .against(b)
-                        .limited_by(CPU),
-                );
-            }
-        }
-        if let (Some(v), Some(b)) = (oi.max(), ri.max()) {
-            figures.push(
-                Figure::new(g, format!("invite delivery max, {at}"), v, "ms")
-                    .against(b)
-                    .limited_by("scheduling noise of a shared machine"),
-            );
-        }
-        for (label, p) in [("p50", 50.0), ("p99", 99.0)] {
-            if let (Some(v), Some(b)) = (oe.percentile(p), re.percentile(p)) {
-                figures.push(
-                    Figure::new(g, format!("accept to userEnter {label}, {at}"), v, "ms")
-                        .against(b)
-                        .limited_by(CPU),
-                );
-            }
-        }
-        let per_second = |x: &Outcome| x.cycles as f64 / x.elapsed.as_secs_f64();
-        let (oc, rc) = (per_second(o), per_second(r));
+        figures.extend(latency_figures(&at, o, r));
+        figures.extend(throughput_figures(&at, *rate, o, r));
+    }
+    figures.extend(memory_figures(users, ours, relay));
+    figures
+}
+
+/// Invite delivery and accept-to-userEnter latency of one run.
+fn latency_figures(at: &str, o: &Outcome, r: &Outcome) -> Vec<Figure> {
+    let (oi, ri) = (ms(&o.invite), ms(&r.invite));
+    let (oe, re) = (ms(&o.enter), ms(&r.enter));
+    let mut figures = percentile_figures("invite delivery", at, &oi, &ri);
+    if let (Some(v), Some(b)) = (oi.max(), ri.max()) {
         figures.push(
-            Figure::new(g, format!("cycles/s achieved, {at}"), oc, "/s")
-                .against(rc)
-                .limited_by(if oc >= 0.95 * rate {
-                    "the offered rate"
-                } else {
-                    CPU
-                }),
-        );
-        figures.push(
-            Figure::new(g, format!("errors, {at}"), o.errors as f64, "")
-                .against(r.errors as f64)
-                .limited_by("should be 0"),
+            Figure::new(LOAD, format!("invite delivery max, {at}"), v, "ms")
+                .against(b)
+                .limited_by("scheduling noise of a shared machine"),
         );
     }
+    figures.extend(percentile_figures("accept to userEnter", at, &oe, &re));
+    figures
+}
+
+/// p50 and p99 of `name`, ours against the relay's, where both have samples.
+fn percentile_figures(name: &str, at: &str, ours: &Samples, relay: &Samples) -> Vec<Figure> {
+    let mut figures = Vec::new();
+    for (label, p) in [("p50", 50.0), ("p99", 99.0)] {
+        if let (Some(v), Some(b)) = (ours.percentile(p), relay.percentile(p)) {
+            figures.push(
+                Figure::new(LOAD, format!("{name} {label}, {at}"), v, "ms")
+                    .against(b)
+                    .limited_by(CPU),
+            );
+        }
+    }
+    figures
+}
+
+/// Cycles completed per second against the offered `rate`, and the errors, of one run.
+fn throughput_figures(at: &str, rate: f64, o: &Outcome, r: &Outcome) -> Vec<Figure> {
+    let per_second = |x: &Outcome| x.cycles as f64 / x.elapsed.as_secs_f64();
+    let (oc, rc) = (per_second(o), per_second(r));
+    vec![
+        Figure::new(LOAD, format!("cycles/s achieved, {at}"), oc, "/s")
+            .against(rc)
+            .limited_by(if oc >= 0.95 * rate {
+                "the offered rate"
+            } else {
+                CPU
+            }),
+        Figure::new(LOAD, format!("errors, {at}"), o.errors as f64, "")
+            .against(r.errors as f64)
+            .limited_by("should be 0"),
+    ]
+}
+
+/// Resident memory per idle connection, and at its peak under load over all runs.
+fn memory_figures(users: usize, ours: &Measured, relay: &Measured) -> Vec<Figure> {
     let per_conn = |m: &Measured| m.rss_idle.saturating_sub(m.rss_before) as f64 / users as f64;
-    figures.push(
-        Figure::new(
-            g,
-            format!("idle RSS per connection, {users} users"),
-            per_conn(ours) / 1024.0,
-            "KiB",
-        )
-        .against(per_conn(relay) / 1024.0)
-        .limited_by("target <= 16 KiB"),
-    );
     let peak = |m: &Measured| {
         m.runs
             .iter()
@@ -202,17 +210,24 @@ fn compare(users: usize, ours: &Measured, relay: &Measured) -> Vec<Figure> {
             .unwrap_or(0) as f64
             / (1024.0 * 1024.0)
     };
-    figures.push(
+    vec![
         Figure::new(
-            g,
+            LOAD,
+            format!("idle RSS per connection, {users} users"),
+            per_conn(ours) / 1024.0,
+            "KiB",
+        )
+        .against(per_conn(relay) / 1024.0)
+        .limited_by("target <= 16 KiB"),
+        Figure::new(
+            LOAD,
             format!("peak RSS under load, {users} users"),
             peak(ours),
             "MiB",
         )
         .against(peak(relay))
         .limited_by("memory"),
-    );
-    figures
+    ]
 }
 
 /// The same load twice on one server, the second time with a burst of sign-ins; invites sent
@@ -249,7 +264,23 @@ async fn storm(server_bin: &Path, flavor: Flavor, sizes: &Sizes) -> anyhow::Resu
     let Some(storm) = &stormy.storm else {
         bail!("the sign-in storm did not run");
     };
-    let (from, to) = storm.window;
+    let mut figures = invites_during_storm(sizes, storm.window, &quiet, &stormy);
+    figures.extend(sign_in_figures(sizes.sign_ins, storm));
+    if storm.failures > 0 {
+        eprintln!("  {} sign-ins failed", storm.failures);
+    }
+    Ok(figures)
+}
+
+/// Invites sent within the storm's `window`, against those sent in the same seconds of the
+/// quiet run: their delivery latency and how many there were.
+fn invites_during_storm(
+    sizes: &Sizes,
+    window: (Duration, Duration),
+    quiet: &Outcome,
+    stormy: &Outcome,
+) -> Vec<Figure> {
+    let (from, to) = window;
     let within = |o: &Outcome| {
         Samples::from_durations(
             o.invite
@@ -258,8 +289,7 @@ async fn storm(server_bin: &Path, flavor: Flavor, sizes: &Sizes) -> anyhow::Resu
                 .map(|s| s.1),
         )
     };
-    let (during, same_window) = (within(&stormy), within(&quiet));
-    let g = "sign-in storm";
+    let (during, same_window) = (within(stormy), within(quiet));
     let n = sizes.sign_ins;
     let users = sizes.storm_users;
     let mut figures = Vec::new();
@@ -267,7 +297,7 @@ async fn storm(server_bin: &Path, flavor: Flavor, sizes: &Sizes) -> anyhow::Resu
         if let (Some(v), Some(b)) = (during.percentile(p), same_window.percentile(p)) {
             figures.push(
                 Figure::new(
-                    g,
+                    STORM,
                     format!("invite delivery {label} during {n} sign-ins, {users} users"),
                     v,
                     "ms",
@@ -278,29 +308,38 @@ async fn storm(server_bin: &Path, flavor: Flavor, sizes: &Sizes) -> anyhow::Resu
         }
     }
     figures.push(
-        Figure::new(g, "invites sent during the storm", during.len() as f64, "")
-            .against(same_window.len() as f64),
+        Figure::new(
+            STORM,
+            "invites sent during the storm",
+            during.len() as f64,
+            "",
+        )
+        .against(same_window.len() as f64),
     );
+    figures
+}
+
+/// How the `n` sign-ins themselves went: their time, the storm's length and the failures.
+fn sign_in_figures(n: usize, storm: &StormOutcome) -> Vec<Figure> {
+    let (from, to) = storm.window;
+    let mut figures = Vec::new();
     let sign_ins = Samples::from_durations(storm.sign_ins.iter().copied());
     if let Some(p50) = sign_ins.percentile(50.0) {
         figures.push(
-            Figure::new(g, format!("sign-in time p50, {n} at once"), p50, "ms")
+            Figure::new(STORM, format!("sign-in time p50, {n} at once"), p50, "ms")
                 .limited_by("argon2id on nice-19 threads, one per core"),
         );
     }
     figures.push(Figure::new(
-        g,
+        STORM,
         format!("storm duration, {n} sign-ins"),
         (to - from).as_secs_f64() * 1000.0,
         "ms",
     ));
     figures.push(
-        Figure::new(g, "failed sign-ins", storm.failures as f64, "").limited_by("should be 0"),
+        Figure::new(STORM, "failed sign-ins", storm.failures as f64, "").limited_by("should be 0"),
     );
-    if storm.failures > 0 {
-        eprintln!("  {} sign-ins failed", storm.failures);
-    }
-    Ok(figures)
+    figures
 }
 
 /// Creates the storm's accounts, a few at a time.

@@ -72,26 +72,7 @@ fn IncomingDialog() -> impl IntoView {
     let left = RwSignal::new(timeout);
     let accept_ref = NodeRef::<html::Button>::new();
     #[cfg(feature = "hydrate")]
-    {
-        use leptos::prelude::set_interval_with_handle;
-        let ringer = StoredValue::new_local(super::ring::Ringer::start());
-        let tick = set_interval_with_handle(
-            move || left.update(|l| *l = l.saturating_sub(1)),
-            std::time::Duration::from_secs(1),
-        )
-        .ok();
-        Effect::new(move |_| {
-            if let Some(b) = accept_ref.get() {
-                let _ = b.focus();
-            }
-        });
-        on_cleanup(move || {
-            ringer.set_value(None);
-            if let Some(t) = tick {
-                t.clear();
-            }
-        });
-    }
+    ring_while_shown(left, accept_ref);
     let kind = if video {
         "Incoming video call"
     } else {
@@ -131,6 +112,29 @@ fn IncomingDialog() -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// While the dialog is up: the ringtone, the countdown, and focus on Accept.
+#[cfg(feature = "hydrate")]
+fn ring_while_shown(left: RwSignal<u32>, accept_ref: NodeRef<html::Button>) {
+    use leptos::prelude::set_interval_with_handle;
+    let ringer = StoredValue::new_local(super::ring::Ringer::start());
+    let tick = set_interval_with_handle(
+        move || left.update(|l| *l = l.saturating_sub(1)),
+        std::time::Duration::from_secs(1),
+    )
+    .ok();
+    Effect::new(move |_| {
+        if let Some(b) = accept_ref.get() {
+            let _ = b.focus();
+        }
+    });
+    on_cleanup(move || {
+        ringer.set_value(None);
+        if let Some(t) = tick {
+            t.clear();
+        }
+    });
 }
 
 #[component]

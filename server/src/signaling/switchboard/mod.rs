@@ -3,9 +3,10 @@
 //! connections to close) for the WebSocket edge to carry out. No sockets, no clock, no tasks.
 //!
 //! [`commands`] holds the requests users make; [`rooms`] the bookkeeping of rooms and
-//! invitations they share.
+//! invitations they share, and their timeouts; [`presence`] what contacts are told.
 
 mod commands;
+mod presence;
 mod rooms;
 
 use std::{
@@ -254,121 +255,10 @@ impl Switchboard {
         self.flush_presence(now);
     }
 
-    /// Rings out invitations whose time is up.
-    pub fn tick(&mut self, now: Instant) {
-        let due: Vec<String> = self
-            .invites
-            .iter()
-            .filter(|(_, i)| i.deadline.is_some_and(|d| d <= now))
-            .map(|(id, _)| id.clone())
-            .collect();
-        for invite_id in due {
-            let Some(invite) = self.invites.remove(&invite_id) else {
-                continue;
-            };
-            let expired: Vec<String> = invite.pending.iter().cloned().collect();
-            for user in &expired {
-                self.ringing.remove(user);
-                self.send_to_user(
-                    user,
-                    ServerMsg::CallingTimeout {
-                        invite_id: invite_id.clone(),
-                    },
-                );
-                self.record_end(&invite_id, user, Ending::NoAnswer);
-            }
-            if self.in_room.get(&invite.sponsor) == Some(&invite.room_id) {
-                if let Some(first) = expired.first() {
-                    self.send_to_user(
-                        &invite.sponsor,
-                        ServerMsg::NoResp {
-                            invite_id: invite_id.clone(),
-                            user_id: first.clone(),
-                            user_ids: expired.clone(),
-                        },
-                    );
-                }
-            }
-            if let Some(room) = self.rooms.get_mut(&invite.room_id) {
-                room.invites.remove(&invite_id);
-            }
-            self.end_if_over(invite.room_id);
-        }
-        self.flush_presence(now);
-    }
-
-    /// The presence last announced for `user`: what their contacts have been told. During the
-    /// grace after a disconnect it is still their old presence, so a contact who logs in then
-    /// is told the same as everyone else.
-    pub fn announced_presence(&self, user: &str) -> Presence {
-        self.presence
-            .get(user)
-            .copied()
-            .unwrap_or(Presence::Offline)
-    }
-
-    /// Where `user` stands at this moment.
-    pub fn presence_of(&self, user: &str) -> Presence {
-        if !self.users.contains_key(user) {
-            Presence::Offline
-        } else if self.in_room.contains_key(user) {
-            Presence::InCall
-        } else {
-            Presence::Online
-        }
-    }
-
     // ---- plumbing ----
 
     fn touch(&mut self, user: &str) {
         self.touched.push(user.to_owned());
-    }
-
-    /// Announces the presence of every touched user whose presence really changed.
-    ///
-    /// Going offline is announced only after [`OFFLINE_GRACE`]: a page reload or a moment's
-    /// network trouble reconnects well within it, and contacts see no flicker.
-    fn flush_presence(&mut self, now: Instant) {
-        for user in std::mem::take(&mut self.touched) {
-            let current = self.presence_of(&user);
-            let before = self
-                .presence
-                .get(&user)
-                .copied()
-                .unwrap_or(Presence::Offline);
-            if current == Presence::Offline {
-                if before != Presence::Offline {
-                    self.going_offline
-                        .entry(user)
-                        .or_insert(now + OFFLINE_GRACE);
-                }
-                continue;
-            }
-            self.going_offline.remove(&user);
-            if current != before {
-                self.presence.insert(user.clone(), current);
-                self.out.push_back(Output::Presence {
-                    user,
-                    presence: current,
-                });
-            }
-        }
-        let gone: Vec<String> = self
-            .going_offline
-            .iter()
-            .filter(|(_, at)| **at <= now)
-            .map(|(u, _)| u.clone())
-            .collect();
-        for user in gone {
-            self.going_offline.remove(&user);
-            if self.presence_of(&user) == Presence::Offline && self.presence.remove(&user).is_some()
-            {
-                self.out.push_back(Output::Presence {
-                    user,
-                    presence: Presence::Offline,
-                });
-            }
-        }
     }
 
     fn record(&mut self, record: Record) {

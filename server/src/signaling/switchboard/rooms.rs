@@ -7,6 +7,49 @@ use app::protocol::{InviteData, Refusal, ServerMsg, INVITE_DATA_VERSION};
 use super::{Ending, Switchboard};
 
 impl Switchboard {
+    /// Rings out invitations whose time is up.
+    pub fn tick(&mut self, now: Instant) {
+        let due: Vec<String> = self
+            .invites
+            .iter()
+            .filter(|(_, i)| i.deadline.is_some_and(|d| d <= now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for invite_id in due {
+            let Some(invite) = self.invites.remove(&invite_id) else {
+                continue;
+            };
+            let expired: Vec<String> = invite.pending.iter().cloned().collect();
+            for user in &expired {
+                self.ringing.remove(user);
+                self.send_to_user(
+                    user,
+                    ServerMsg::CallingTimeout {
+                        invite_id: invite_id.clone(),
+                    },
+                );
+                self.record_end(&invite_id, user, Ending::NoAnswer);
+            }
+            if self.in_room.get(&invite.sponsor) == Some(&invite.room_id) {
+                if let Some(first) = expired.first() {
+                    self.send_to_user(
+                        &invite.sponsor,
+                        ServerMsg::NoResp {
+                            invite_id: invite_id.clone(),
+                            user_id: first.clone(),
+                            user_ids: expired.clone(),
+                        },
+                    );
+                }
+            }
+            if let Some(room) = self.rooms.get_mut(&invite.room_id) {
+                room.invites.remove(&invite_id);
+            }
+            self.end_if_over(invite.room_id);
+        }
+        self.flush_presence(now);
+    }
+
     /// Removes `user` from the invitation's ringing set, if it is ringing for them.
     pub(super) fn take_pending(&mut self, user: &str, invite_id: &str) -> Result<u64, Refusal> {
         if self.ringing.get(user).map(String::as_str) != Some(invite_id) {

@@ -1,0 +1,107 @@
+//! Logging in, being kicked out and losing the connection.
+
+use super::*;
+
+#[test]
+fn requests_before_login_fail_at_once() {
+    let mut m = Machine::new();
+    m.request(7, Request::Hangup);
+    assert_eq!(
+        drain(&mut m),
+        [Effect::Complete {
+            token: 7,
+            result: Err(Refusal::NotLoggedIn)
+        }]
+    );
+}
+
+#[test]
+fn login_is_answered_by_the_server() {
+    let mut m = Machine::new();
+    m.request(
+        1,
+        Request::Login {
+            user_id: "alice".into(),
+            user_sig: "s".into(),
+        },
+    );
+    assert_eq!(drain(&mut m), [Effect::OpenSocket]);
+    m.handle(m.now, Input::SocketOpen);
+    assert!(matches!(
+        &drain(&mut m)[..],
+        [Effect::Send(ClientMsg::Login(Login { .. }))]
+    ));
+    m.on_server(ServerMsg::Error {
+        req: None,
+        code: ErrorCode::BadUserSig,
+        message: "expired".into(),
+    });
+    assert_eq!(
+        drain(&mut m),
+        [
+            Effect::Complete {
+                token: 1,
+                result: Err(Refusal::Remote {
+                    code: ErrorCode::BadUserSig,
+                    message: "expired".into()
+                })
+            },
+            Effect::Closed
+        ]
+    );
+    assert_eq!(m.user(), None);
+}
+
+#[test]
+fn kicked_out_ends_everything() {
+    let mut m = logged_in("alice");
+    invited(&mut m, "i1", 9, CallType::Audio);
+    drain(&mut m);
+    m.on_server(ServerMsg::KickedOut {});
+    assert_eq!(
+        drain(&mut m),
+        [Effect::Emit(Event::KickedOut), Effect::Closed]
+    );
+    assert_eq!(m.user(), None);
+    m.request(
+        8,
+        Request::Accept {
+            invite_id: "i1".into(),
+        },
+    );
+    assert!(matches!(
+        &drain(&mut m)[..],
+        [Effect::Complete {
+            result: Err(Refusal::NotLoggedIn),
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn lost_connection_fails_what_was_waiting() {
+    let mut m = logged_in("alice");
+    m.request(
+        2,
+        Request::Call {
+            user_ids: vec!["bob".into()],
+            call_type: CallType::Audio,
+            timeout: 0,
+            group_id: None,
+        },
+    );
+    drain(&mut m);
+    m.disconnected("connection lost");
+    let effects = drain(&mut m);
+    assert!(matches!(
+        &effects[0],
+        Effect::Complete {
+            token: 2,
+            result: Err(Refusal::Connection(_))
+        }
+    ));
+    assert!(matches!(
+        effects.last(),
+        Some(Effect::Emit(Event::Error(Refusal::Connection(_))))
+    ));
+}
