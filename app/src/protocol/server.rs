@@ -14,6 +14,11 @@ pub enum ServerMsg {
         #[serde(rename = "iceServers")]
         ice_servers: Vec<IceServer>,
     },
+    /// Fresh `iceServers`, sent before the ones given earlier expire; they replace them.
+    IceServers {
+        #[serde(rename = "iceServers")]
+        ice_servers: Vec<IceServer>,
+    },
     Result {
         req: u32,
         #[serde(flatten)]

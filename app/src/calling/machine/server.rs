@@ -16,6 +16,9 @@ impl Machine {
                     self.complete(Some(token), Ok(Outcome::default()));
                 }
             }
+            ServerMsg::IceServers { ice_servers } => {
+                self.out.push_back(Effect::IceServers(ice_servers));
+            }
             ServerMsg::Result { req, outcome } => self.on_result(req, outcome),
             ServerMsg::Error { req, code, message } => {
                 self.on_error(req, Refusal::Remote { code, message })
@@ -102,6 +105,7 @@ impl Machine {
             ServerMsg::Signal { from, data } => self.on_signal(from, data),
             // Handled by `on_server_msg`.
             ServerMsg::LoggedIn { .. }
+            | ServerMsg::IceServers { .. }
             | ServerMsg::Result { .. }
             | ServerMsg::Error { .. }
             | ServerMsg::Invited { .. }

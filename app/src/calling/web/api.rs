@@ -2,7 +2,7 @@
 //! request to the machine or works the browser's devices and views; the rules are the
 //! machine's.
 
-use super::{peer, Engine, Input, Profile};
+use super::{stats, Engine, Input, Profile};
 use crate::protocol::{CallMsg, CallType, ClientMsg, GroupMsg, Login, Outcome, Refusal};
 
 impl Engine {
@@ -151,11 +151,11 @@ impl Engine {
     }
 
     /// Receive statistics of the connection with `user_id` (packets, frames, round trip).
-    pub async fn stats(&self, user_id: &str) -> Result<peer::Stats, Refusal> {
+    pub async fn stats(&self, user_id: &str) -> Result<stats::Stats, Refusal> {
         let pc = self.0.borrow().peers.get(user_id).map(|p| p.pc.clone());
         let Some(pc) = pc else {
             return Err(Refusal::NotInRoom);
         };
-        peer::stats(&pc).await
+        stats::stats(&pc).await
     }
 }

@@ -14,6 +14,7 @@ mod media;
 mod monitor;
 mod peer;
 mod socket;
+mod stats;
 mod views;
 
 use std::{

@@ -6,7 +6,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::{
     super::{events::Event, machine::LinkState, quality::Sample},
-    peer, Engine, Input,
+    stats, Engine, Input,
 };
 
 impl Engine {
@@ -56,14 +56,14 @@ impl Engine {
             return false;
         }
         for (user, pc) in peers {
-            if let Ok(stats) = peer::stats(&pc).await {
+            if let Ok(stats) = stats::stats(&pc).await {
                 self.meter(user, &stats);
             }
         }
         true
     }
 
-    fn meter(&self, user: String, s: &peer::Stats) {
+    fn meter(&self, user: String, s: &stats::Stats) {
         let sample = Sample {
             audio_level: s.audio_level,
             audio_energy: s.total_audio_energy,

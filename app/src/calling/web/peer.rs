@@ -27,7 +27,7 @@ pub struct Peer {
     _handlers: Vec<Closure<dyn FnMut(JsValue)>>,
 }
 
-fn webrtc(what: &str, e: JsValue) -> Refusal {
+pub(super) fn webrtc(what: &str, e: JsValue) -> Refusal {
     let detail = e
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
@@ -37,12 +37,7 @@ fn webrtc(what: &str, e: JsValue) -> Refusal {
 
 impl Peer {
     pub fn new(engine: &Engine, user: &str) -> Result<Self, Refusal> {
-        let config = RtcConfiguration::new();
-        let servers = serde_json::to_string(&engine.ice_servers()).unwrap_or_else(|_| "[]".into());
-        config.set_ice_servers(
-            &js_sys::JSON::parse(&servers).unwrap_or_else(|_| Array::new().into()),
-        );
-        let pc = RtcPeerConnection::new_with_configuration(&config)
+        let pc = RtcPeerConnection::new_with_configuration(&configuration(engine))
             .map_err(|e| webrtc("RTCPeerConnection", e))?;
         let remote = MediaStream::new().map_err(|e| webrtc("MediaStream", e))?;
         let handlers = vec![
@@ -209,11 +204,23 @@ pub async fn make_offer(engine: &Engine, user: &str) -> Result<(), Refusal> {
     send_offer(engine, user, &pc).await
 }
 
-/// Offers again with fresh ICE credentials, after the connection failed.
+/// The newest `iceServers` the server gave, as an `RTCConfiguration`.
+fn configuration(engine: &Engine) -> RtcConfiguration {
+    let config = RtcConfiguration::new();
+    let servers = serde_json::to_string(&engine.ice_servers()).unwrap_or_else(|_| "[]".into());
+    config.set_ice_servers(&js_sys::JSON::parse(&servers).unwrap_or_else(|_| Array::new().into()));
+    config
+}
+
+/// Offers again with fresh ICE credentials and the newest relay credentials, after the
+/// connection failed.
 pub async fn restart_ice(engine: &Engine, user: &str) -> Result<(), Refusal> {
     let Some(pc) = engine.with_peer(user, |peer, _| peer.pc.clone()) else {
         return Ok(());
     };
+    // The relay credentials of the first negotiation may have expired since.
+    pc.set_configuration_with_configuration(&configuration(engine))
+        .map_err(|e| webrtc("setConfiguration", e))?;
     if let Ok(restart) = Reflect::get(&pc, &"restartIce".into()) {
         if let Some(f) = restart.dyn_ref::<js_sys::Function>() {
             let _ = f.call0(&pc);
@@ -327,68 +334,6 @@ async fn flush_candidates(engine: &Engine, user: &str) {
         let _ =
             JsFuture::from(pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init))).await;
     }
-}
-
-/// What a test or a quality indicator wants to know about a connection.
-#[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct Stats {
-    #[serde(rename = "audioPacketsReceived")]
-    pub audio_packets_received: u64,
-    #[serde(rename = "audioPacketsLost")]
-    pub audio_packets_lost: i64,
-    #[serde(rename = "audioLevel")]
-    pub audio_level: f64,
-    /// Cumulative, for the average level between two samples.
-    #[serde(rename = "totalAudioEnergy")]
-    pub total_audio_energy: f64,
-    #[serde(rename = "totalSamplesDuration")]
-    pub total_samples_duration: f64,
-    #[serde(rename = "videoPacketsReceived")]
-    pub video_packets_received: u64,
-    #[serde(rename = "videoFramesDecoded")]
-    pub video_frames_decoded: u64,
-    #[serde(rename = "videoPacketsLost")]
-    pub video_packets_lost: i64,
-    #[serde(rename = "roundTripTime")]
-    pub round_trip_time: Option<f64>,
-}
-
-pub async fn stats(pc: &RtcPeerConnection) -> Result<Stats, Refusal> {
-    let report = JsFuture::from(pc.get_stats())
-        .await
-        .map_err(|e| webrtc("getStats", e))?;
-    let map: js_sys::Map = report.unchecked_into();
-    let mut out = Stats::default();
-    let get = |o: &JsValue, k: &str| Reflect::get(o, &k.into()).ok();
-    let num = |o: &JsValue, k: &str| get(o, k).and_then(|v| v.as_f64());
-    map.for_each(&mut |stat, _| {
-        let kind = get(&stat, "kind")
-            .and_then(|v| v.as_string())
-            .unwrap_or_default();
-        match get(&stat, "type").and_then(|v| v.as_string()).as_deref() {
-            Some("inbound-rtp") if kind == "audio" => {
-                out.audio_packets_received += num(&stat, "packetsReceived").unwrap_or(0.0) as u64;
-                out.audio_packets_lost += num(&stat, "packetsLost").unwrap_or(0.0) as i64;
-                out.audio_level = out.audio_level.max(num(&stat, "audioLevel").unwrap_or(0.0));
-                out.total_audio_energy += num(&stat, "totalAudioEnergy").unwrap_or(0.0);
-                out.total_samples_duration += num(&stat, "totalSamplesDuration").unwrap_or(0.0);
-            }
-            Some("inbound-rtp") if kind == "video" => {
-                out.video_frames_decoded += num(&stat, "framesDecoded").unwrap_or(0.0) as u64;
-                out.video_packets_received += num(&stat, "packetsReceived").unwrap_or(0.0) as u64;
-                out.video_packets_lost += num(&stat, "packetsLost").unwrap_or(0.0) as i64;
-            }
-            Some("candidate-pair")
-                if get(&stat, "nominated").and_then(|v| v.as_bool()) == Some(true) =>
-            {
-                if let Some(rtt) = num(&stat, "currentRoundTripTime") {
-                    out.round_trip_time = Some(rtt);
-                }
-            }
-            _ => {}
-        }
-    });
-    Ok(out)
 }
 
 /// `HTMLMediaElement.prototype.setSinkId` exists (not in every browser).

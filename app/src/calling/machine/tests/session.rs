@@ -105,3 +105,17 @@ fn lost_connection_fails_what_was_waiting() {
         Some(Effect::Emit(Event::Error(Refusal::Connection(_))))
     ));
 }
+
+#[test]
+fn fresh_ice_servers_replace_the_ones_given_at_login() {
+    let mut m = logged_in("alice");
+    let fresh = vec![IceServer {
+        urls: vec!["turn:203.0.113.5:3478?transport=udp".into()],
+        username: Some("1600:alice".into()),
+        credential: Some("c".into()),
+    }];
+    m.on_server(ServerMsg::IceServers {
+        ice_servers: fresh.clone(),
+    });
+    assert_eq!(drain(&mut m), [Effect::IceServers(fresh)]);
+}
