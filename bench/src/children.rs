@@ -39,6 +39,7 @@ impl Child {
             )
             .env("CALLING_SECRET_KEY", SECRET_KEY)
             .env("CALLING_SDK_APP_ID", SDK_APP_ID.to_string())
+            .env("CALLING_TURN_LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "warn");
         for (name, default) in [
             ("LEPTOS_OUTPUT_NAME", "calling"),

@@ -33,6 +33,7 @@ export class Server {
         DATABASE_URL: `sqlite://${dataDir}/calling.db`,
         CALLING_SECRET_KEY: SECRET_KEY,
         CALLING_SDK_APP_ID: String(SDK_APP_ID),
+        CALLING_TURN_LISTEN: '127.0.0.1:0',
         RUST_LOG: 'warn,server=info',
         NO_COLOR: '1',
         ...env,

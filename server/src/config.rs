@@ -4,7 +4,7 @@ use std::fmt;
 
 use app::protocol::IceServer;
 
-use crate::usersig::SecretKey;
+use crate::{turn::settings::TurnSettings, usersig::SecretKey};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/calling.db";
 pub const DEFAULT_SDK_APP_ID: u64 = 1_400_000_000;
@@ -24,14 +24,16 @@ pub struct Config {
     pub max_call_size: usize,
     /// Origins besides the site's own that may open the signaling WebSocket.
     pub allowed_origins: Vec<String>,
-    /// STUN/TURN servers handed to clients at login.
+    /// STUN/TURN servers handed to clients at login, after our relay's.
     pub ice_servers: Vec<IceServer>,
+    /// The relay: embedded, external or off.
+    pub turn: TurnSettings,
 }
 
 #[derive(Debug)]
 pub struct ConfigError {
-    name: &'static str,
-    reason: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) reason: &'static str,
 }
 
 impl fmt::Display for ConfigError {
@@ -96,7 +98,9 @@ impl Config {
                 reason: "must be a JSON array like [{\"urls\":[\"stun:stun.example.org:3478\"]}]",
             })?,
         };
+        let turn = TurnSettings::from_lookup(&get)?;
         Ok(Self {
+            turn,
             max_call_size: max_call_size as usize,
             allowed_origins,
             ice_servers,

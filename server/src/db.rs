@@ -34,18 +34,24 @@ pub async fn secret_key(
     pool: &SqlitePool,
     configured: Option<SecretKey>,
 ) -> Result<SecretKey, sqlx::Error> {
-    if let Some(key) = configured {
-        return Ok(key);
+    match configured {
+        Some(key) => Ok(key),
+        None => stored_secret(pool, "secret_key").await.map(SecretKey::new),
     }
-    // `INSERT OR IGNORE` keeps the first key if two servers start on one database at once.
-    sqlx::query("INSERT OR IGNORE INTO settings (name, value) VALUES ('secret_key', ?)")
+}
+
+/// The secret kept under `name` in the settings, generated the first time it is asked for.
+pub async fn stored_secret(pool: &SqlitePool, name: &str) -> Result<String, sqlx::Error> {
+    // `INSERT OR IGNORE` keeps the first secret if two servers start on one database at once.
+    sqlx::query("INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)")
+        .bind(name)
         .bind(generate_key()?)
         .execute(pool)
         .await?;
-    let key: String = sqlx::query_scalar("SELECT value FROM settings WHERE name = 'secret_key'")
+    sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+        .bind(name)
         .fetch_one(pool)
-        .await?;
-    Ok(SecretKey::new(key))
+        .await
 }
 
 /// 32 random bytes as 64 hex digits, the shape of Tencent's console keys.

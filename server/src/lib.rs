@@ -32,6 +32,7 @@ pub mod history;
 pub mod sessions;
 pub mod signaling;
 pub mod state;
+pub mod turn;
 pub mod usersig;
 
 use std::sync::Arc;
@@ -64,13 +65,45 @@ pub struct Site {
     pub state: AppState,
 }
 
+/// Why the site could not start.
+#[derive(Debug)]
+pub enum BuildError {
+    Database(sqlx::Error),
+    Turn(turn::TurnError),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Database(e) => write!(f, "opening the database: {e}"),
+            Self::Turn(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl From<sqlx::Error> for BuildError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Database(e)
+    }
+}
+
+impl From<turn::TurnError> for BuildError {
+    fn from(e: turn::TurnError) -> Self {
+        Self::Turn(e)
+    }
+}
+
 /// Opens the database, runs migrations and assembles the router.
-pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site, sqlx::Error> {
+pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site, BuildError> {
     let db = db::open(&config.database_url).await?;
     let key = db::secret_key(&db, config.secret_key).await?;
     let session_store = sessions::store(db.clone()).await?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     history::close_interrupted(&db, db::unix_now()).await?;
+    let mut turn = turn::start(config.turn, config.ice_servers, &db).await?;
+    let relay_task = turn.relay.as_mut().and_then(|r| r.task.take());
     let (hub, feeds) = Hub::new(config.max_call_size, signaling::rand_u64());
     let hub = Arc::new(hub);
     let state = AppState {
@@ -85,7 +118,8 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
         signaling: Arc::new(Signaling {
             hub: hub.clone(),
             allowed_origins: config.allowed_origins,
-            ice_servers: config.ice_servers,
+            ice: turn.issuer,
+            relay: turn.relay.as_ref().map(|r| r.link.clone()),
         }),
     };
     let backend: SharedBackend = Arc::new(backend::SiteBackend { db: db.clone() });
@@ -114,7 +148,8 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
         .layer(sessions::layer(session_store.clone(), config.secure_cookie))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .with_state(state.clone());
-    let background = background(hub, db, feeds, pkg_dir, session_store);
+    let mut background = background(hub, db, feeds, pkg_dir, session_store);
+    background.extend(relay_task);
     Ok(Site {
         router,
         background,

@@ -14,9 +14,7 @@ async fn main() -> anyhow::Result<()> {
         leptos::prelude::get_configuration(None).context("reading the Leptos configuration")?;
     let addr = leptos.leptos_options.site_addr;
     let config = server::config::Config::from_env()?;
-    let site = server::build(config, leptos.leptos_options)
-        .await
-        .context("opening the database")?;
+    let site = server::build(config, leptos.leptos_options).await?;
 
     for task in site.background {
         tokio::spawn(task);

@@ -6,9 +6,12 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sqlx::SqlitePool;
 
-use app::protocol::IceServer;
-
-use crate::{accounts::Accounts, signaling::hub::Hub, usersig::SecretKey};
+use crate::{
+    accounts::Accounts,
+    signaling::hub::Hub,
+    turn::{edge::RelayLink, ice::IceIssuer},
+    usersig::SecretKey,
+};
 
 /// How this site mints UserSigs.
 pub struct SigIssuer {
@@ -22,7 +25,10 @@ pub struct SigIssuer {
 pub struct Signaling {
     pub hub: Arc<Hub>,
     pub allowed_origins: Vec<String>,
-    pub ice_servers: Vec<IceServer>,
+    /// Each login's `iceServers`, with relay credentials minted for it.
+    pub ice: IceIssuer,
+    /// The embedded relay, told of each credential minted.
+    pub relay: Option<RelayLink>,
 }
 
 #[derive(Clone)]

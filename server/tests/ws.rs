@@ -64,8 +64,32 @@ async fn login(addr: std::net::SocketAddr, user: &str) -> Ws {
     let v = recv(&mut ws).await;
     assert_eq!(v["type"], "loggedIn", "{v}");
     assert_eq!(v["userID"], user);
-    assert_eq!(v["iceServers"], json!([]));
+    relay_credentials(&v["iceServers"], user);
     ws
+}
+
+/// Our relay's STUN URL, then its TURN URLs (UDP and TCP) with a credential for `user` that
+/// coturn's formula verifies.
+fn relay_credentials(servers: &serde_json::Value, user: &str) {
+    let stun = servers[0]["urls"][0].as_str().expect("a stun URL");
+    assert!(stun.starts_with("stun:127.0.0.1:"), "{servers}");
+    let port = &stun["stun:127.0.0.1:".len()..];
+    assert_eq!(
+        servers[1]["urls"],
+        json!([
+            format!("turn:127.0.0.1:{port}?transport=udp"),
+            format!("turn:127.0.0.1:{port}?transport=tcp")
+        ])
+    );
+    let username = servers[1]["username"].as_str().expect("username");
+    let (expiry, who) = username.split_once(':').expect("<expiry>:<user>");
+    assert_eq!(who, user);
+    let left = expiry.parse::<i64>().unwrap() - server::db::unix_now();
+    assert!((86_390..=86_400).contains(&left), "{left}");
+    assert_eq!(
+        servers[1]["credential"],
+        server::turn::credentials::TurnSecret::new(common::TURN_SECRET).password(username)
+    );
 }
 
 /// The connection is closed by the server.

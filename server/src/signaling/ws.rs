@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use app::{
-    protocol::{decode, CallMsg, ClientMsg, Login, Refusal, ServerMsg, Undecodable},
+    protocol::{decode, CallMsg, ClientMsg, IceServer, Login, Refusal, ServerMsg, Undecodable},
     rules::check_user_id,
 };
 use axum::{
@@ -98,6 +98,8 @@ struct Connection<W> {
     user: Option<String>,
     outbox: mpsc::Sender<Outgoing>,
     limit: RateLimit,
+    /// When to send fresh `iceServers`, before the relay credentials expire.
+    refresh_ice: Option<Instant>,
     sink: W,
 }
 
@@ -116,6 +118,7 @@ where
         user: None,
         outbox,
         limit: RateLimit::new(hub::now(), RATE_PER_SECOND, RATE_BURST),
+        refresh_ice: None,
         sink,
     };
     let login_by = tokio::time::sleep(LOGIN_WITHIN);
@@ -123,6 +126,7 @@ where
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut heard = Instant::now();
     loop {
+        let refresh_ice = conn.refresh_ice;
         let flow = tokio::select! {
             frame = stream.next() => match frame {
                 Some(Ok(msg)) => {
@@ -142,6 +146,7 @@ where
                     conn.send_raw(Message::Ping(Vec::new().into())).await
                 }
             }
+            _ = sleep_until_some(refresh_ice), if refresh_ice.is_some() => conn.send_ice_servers().await,
             _ = &mut login_by, if conn.user.is_none() => {
                 let _ = conn.refuse(None, Refusal::LoginTimeout).await;
                 Flow::Close
@@ -152,6 +157,14 @@ where
         }
     }
     conn.close(inbox).await;
+}
+
+/// Sleeps until `deadline`; never wakes for `None` (its branch is disabled then).
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 impl<W: Sink<Message> + Unpin> Connection<W> {
@@ -240,7 +253,7 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
         }
         let welcome = ServerMsg::LoggedIn {
             user_id: user_id.clone(),
-            ice_servers: self.state.signaling.ice_servers.clone(),
+            ice_servers: self.issue_ice(&user_id),
         };
         if let Flow::Close = self.send(&welcome).await {
             return Flow::Close;
@@ -254,6 +267,29 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
             }
         }
         Flow::Continue
+    }
+
+    /// `user`'s servers, minted now; remembers when to refresh them.
+    fn issue_ice(&mut self, user: &str) -> Vec<IceServer> {
+        let now = unix_now();
+        let signaling = &self.state.signaling;
+        let issued = signaling.ice.issue(user, now);
+        if let (Some(relay), Some(username)) = (&signaling.relay, &issued.username) {
+            relay.minted(username);
+        }
+        self.refresh_ice = issued
+            .refresh_at
+            .map(|at| Instant::now() + Duration::from_secs(at.saturating_sub(now).max(1) as u64));
+        issued.servers
+    }
+
+    async fn send_ice_servers(&mut self) -> Flow {
+        let Some(user) = self.user.clone() else {
+            self.refresh_ice = None;
+            return Flow::Continue;
+        };
+        let ice_servers = self.issue_ice(&user);
+        self.send(&ServerMsg::IceServers { ice_servers }).await
     }
 
     /// A call request goes to the switchboard, with its group's members when it names one.

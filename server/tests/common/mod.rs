@@ -14,6 +14,7 @@ use server::config::Config;
 
 pub const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
 pub const APP: u64 = 1_400_000_000;
+pub const TURN_SECRET: &str = "relay secret for tests";
 
 /// A database file of its own under the system's temp folder, removed on drop.
 pub struct TempDb {
@@ -53,6 +54,8 @@ pub fn config(db: &TempDb, key: Option<&str>) -> Config {
     Config::from_lookup(|name| match name {
         "DATABASE_URL" => Some(url.clone()),
         "CALLING_SECRET_KEY" => key.clone(),
+        "CALLING_TURN_LISTEN" => Some("127.0.0.1:0".into()),
+        "CALLING_TURN_SECRET" => Some(TURN_SECRET.into()),
         _ => None,
     })
     .expect("test config")

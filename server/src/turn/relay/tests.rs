@@ -1,0 +1,370 @@
+//! The relay against a real TURN client (turn-client-proto), both sans I/O, on a fake clock.
+
+use std::{net::SocketAddr, time::Duration};
+
+use turn_client_proto::{
+    api::{TurnClientApi, TurnConfig, TurnEvent, TurnPollRet, TurnRecvRet},
+    types::TurnCredentials,
+    udp::TurnClientUdp,
+};
+use turn_server_proto::types::{prelude::DelayedTransmitBuild, TransportType};
+
+use super::*;
+use crate::turn::credentials::mint;
+
+const LISTEN: &str = "203.0.113.10:3478";
+const PUBLIC: &str = "203.0.113.10";
+const UNIX: i64 = 1_700_000_000;
+
+fn relay(limits: Limits) -> Relay {
+    Relay::new(
+        LISTEN.parse().unwrap(),
+        TurnSecret::new("north"),
+        PeerPolicy::new(PUBLIC.parse().unwrap(), 49152..=65535, vec![]),
+        limits,
+        UNIX,
+    )
+}
+
+fn limits() -> Limits {
+    Limits {
+        max_allocations: 100,
+        user_allocations: 4,
+        user_bandwidth: 0,
+    }
+}
+
+struct Bed {
+    relay: Relay,
+    now: Duration,
+    next_port: u16,
+    /// What peers received from the relay: (relay address, peer, data).
+    to_peers: Vec<(SocketAddr, SocketAddr, Vec<u8>)>,
+}
+
+impl Bed {
+    fn new(limits: Limits) -> Self {
+        Self {
+            relay: relay(limits),
+            now: Duration::from_secs(1),
+            next_port: 50_000,
+            to_peers: Vec::new(),
+        }
+    }
+
+    fn at(&self) -> Instant {
+        instant(self.now)
+    }
+
+    /// Passes packets both ways until neither side has more to say.
+    fn settle(&mut self, client: &mut TurnClientUdp) {
+        for _ in 0..200 {
+            let mut quiet = true;
+            let wait = match client.poll(self.at()) {
+                TurnPollRet::WaitUntil(t) => Some(t),
+                _ => None,
+            };
+            while let Some(t) = client.poll_transmit(self.at()) {
+                quiet = false;
+                let data = t.data.as_ref().to_vec();
+                self.relay
+                    .from_client(self.now, TransportType::Udp, t.from, &data);
+            }
+            while let Some(out) = self.relay.poll() {
+                quiet = false;
+                match out {
+                    Output::Transmit(t) if t.to == client.local_addr() => {
+                        let _ = client.recv(t, self.at());
+                    }
+                    Output::Transmit(t) => self.to_peers.push((t.from, t.to, t.data)),
+                    Output::Allocate(request) => {
+                        self.next_port += 1;
+                        let addr = SocketAddr::new(PUBLIC.parse().unwrap(), self.next_port);
+                        self.relay.allocated(self.now, request, Ok(addr));
+                    }
+                    Output::Release(_) | Output::CloseClient(_) => {}
+                }
+            }
+            // When both are quiet, wake the client if it has something due within a second.
+            match wait {
+                Some(t) if quiet && t > self.at() && t <= self.at() + Duration::from_secs(1) => {
+                    self.now = Duration::from_nanos(t.as_nanos() as u64);
+                }
+                _ if quiet => return,
+                _ => {}
+            }
+        }
+    }
+}
+
+fn client(port: u16, username: &str, password: &str) -> TurnClientUdp {
+    TurnClientUdp::allocate(
+        SocketAddr::new("198.51.100.7".parse().unwrap(), port),
+        LISTEN.parse().unwrap(),
+        TurnConfig::new(TurnCredentials::new(username, password)),
+    )
+}
+
+/// A credential minted at login, as signaling tells the relay.
+fn minted_for(bed: &mut Bed, user: &str, ttl: i64) -> (String, String) {
+    let c = mint(&TurnSecret::new("north"), user, UNIX, ttl);
+    bed.relay.minted(&c.username);
+    (c.username, c.password)
+}
+
+fn events(client: &mut TurnClientUdp) -> Vec<TurnEvent> {
+    std::iter::from_fn(|| client.poll_event()).collect()
+}
+
+fn allocated(client: &mut TurnClientUdp) -> bool {
+    events(client)
+        .iter()
+        .any(|e| matches!(e, TurnEvent::AllocationCreated(..)))
+}
+
+#[test]
+fn a_minted_credential_gets_an_allocation() {
+    let mut bed = Bed::new(limits());
+    let (user, pass) = minted_for(&mut bed, "alice", 600);
+    let mut c = client(4000, &user, &pass);
+    bed.settle(&mut c);
+    assert!(allocated(&mut c));
+    assert_eq!(bed.relay.allocations(), 1);
+}
+
+#[test]
+fn a_wrong_password_gets_nothing() {
+    let mut bed = Bed::new(limits());
+    let (user, _) = minted_for(&mut bed, "alice", 600);
+    let mut c = client(4000, &user, "guess");
+    bed.settle(&mut c);
+    assert!(!allocated(&mut c));
+    assert_eq!(bed.relay.allocations(), 0);
+}
+
+#[test]
+fn an_expired_credential_gets_nothing() {
+    let mut bed = Bed::new(limits());
+    let (user, pass) = minted_for(&mut bed, "alice", 600);
+    bed.now = Duration::from_secs(601);
+    let mut c = client(4000, &user, &pass);
+    bed.settle(&mut c);
+    assert!(!allocated(&mut c));
+}
+
+#[test]
+fn a_username_that_is_not_ours_gets_nothing() {
+    let mut bed = Bed::new(limits());
+    let pass = TurnSecret::new("north").password("alice");
+    let mut c = client(4000, "alice", &pass);
+    bed.settle(&mut c);
+    assert!(!allocated(&mut c));
+}
+
+fn permitted(bed: &mut Bed, c: &mut TurnClientUdp, peer: &str) -> bool {
+    let peer: SocketAddr = peer.parse().unwrap();
+    c.create_permission(TransportType::Udp, peer.ip(), bed.at())
+        .unwrap();
+    bed.settle(c);
+    events(c)
+        .iter()
+        .any(|e| matches!(e, TurnEvent::PermissionCreated(..)))
+}
+
+#[test]
+fn public_peers_are_relayed_to() {
+    let mut bed = Bed::new(limits());
+    let (user, pass) = minted_for(&mut bed, "alice", 600);
+    let mut c = client(4000, &user, &pass);
+    bed.settle(&mut c);
+    events(&mut c);
+    assert!(permitted(&mut bed, &mut c, "198.51.100.99:7000"));
+    let peer: SocketAddr = "198.51.100.99:7000".parse().unwrap();
+    let t = c
+        .send_to(TransportType::Udp, peer, [1u8, 2, 3], bed.at())
+        .unwrap()
+        .unwrap();
+    let (from, data) = (t.from, t.data.build());
+    bed.relay
+        .from_client(bed.now, TransportType::Udp, from, &data);
+    bed.settle(&mut c);
+    assert!(bed
+        .to_peers
+        .iter()
+        .any(|(_, to, d)| *to == peer && d == &[1, 2, 3]));
+
+    // And back: the peer's answer reaches the client.
+    let relay = bed.to_peers[0].0;
+    bed.relay.from_peer(bed.now, relay, peer, &[9, 9]);
+    let mut got = None;
+    while let Some(out) = bed.relay.poll() {
+        if let Output::Transmit(t) = out {
+            if let TurnRecvRet::PeerData(d) = c.recv(t, bed.at()) {
+                got = Some(d.as_ref().to_vec());
+            }
+        }
+    }
+    assert_eq!(got, Some(vec![9, 9]));
+}
+
+#[test]
+fn local_peers_are_refused() {
+    for peer in [
+        "127.0.0.1:3000",
+        "10.0.0.1:80",
+        "192.168.0.1:80",
+        "169.254.169.254:80",
+    ] {
+        let mut bed = Bed::new(limits());
+        let (user, pass) = minted_for(&mut bed, "alice", 600);
+        let mut c = client(4000, &user, &pass);
+        bed.settle(&mut c);
+        events(&mut c);
+        assert!(!permitted(&mut bed, &mut c, peer), "{peer}");
+    }
+}
+
+#[test]
+fn our_own_services_are_not_reached_through_the_relay() {
+    let mut bed = Bed::new(limits());
+    let (user, pass) = minted_for(&mut bed, "alice", 600);
+    let mut c = client(4000, &user, &pass);
+    bed.settle(&mut c);
+    events(&mut c);
+    assert!(permitted(&mut bed, &mut c, "203.0.113.10:0"));
+    for port in [3000u16, 3478, 50123] {
+        let to = SocketAddr::new(PUBLIC.parse().unwrap(), port);
+        let t = c
+            .send_to(TransportType::Udp, to, [7u8], bed.at())
+            .unwrap()
+            .unwrap();
+        let (from, data) = (t.from, t.data.build());
+        bed.relay
+            .from_client(bed.now, TransportType::Udp, from, &data);
+        bed.settle(&mut c);
+    }
+    let ports: Vec<u16> = bed.to_peers.iter().map(|(_, to, _)| to.port()).collect();
+    assert_eq!(ports, [50123], "only the relay port is reached");
+}
+
+#[test]
+fn relay_to_relay_is_allowed() {
+    let mut bed = Bed::new(limits());
+    let (user, pass) = minted_for(&mut bed, "alice", 600);
+    let mut c = client(4000, &user, &pass);
+    bed.settle(&mut c);
+    events(&mut c);
+    assert!(permitted(&mut bed, &mut c, "203.0.113.10:50123"));
+}
+
+#[test]
+fn a_user_gets_at_most_their_share_of_allocations() {
+    let mut bed = Bed::new(Limits {
+        user_allocations: 2,
+        ..limits()
+    });
+    let (user, pass) = minted_for(&mut bed, "alice", 600);
+    let results: Vec<bool> = (0..3)
+        .map(|i| {
+            let mut c = client(4000 + i, &user, &pass);
+            bed.settle(&mut c);
+            allocated(&mut c)
+        })
+        .collect();
+    assert_eq!(results, [true, true, false]);
+    let (bob, pass) = minted_for(&mut bed, "bob", 600);
+    let mut c = client(5000, &bob, &pass);
+    bed.settle(&mut c);
+    assert!(allocated(&mut c), "another user still gets one");
+}
+
+#[test]
+fn allocations_overall_are_capped() {
+    let mut bed = Bed::new(Limits {
+        max_allocations: 1,
+        ..limits()
+    });
+    let (alice, pass_a) = minted_for(&mut bed, "alice", 600);
+    let (bob, pass_b) = minted_for(&mut bed, "bob", 600);
+    let mut a = client(4000, &alice, &pass_a);
+    bed.settle(&mut a);
+    let mut b = client(5000, &bob, &pass_b);
+    bed.settle(&mut b);
+    assert!(allocated(&mut a));
+    assert!(!allocated(&mut b));
+}
+
+#[test]
+fn allocations_are_reaped_when_they_expire() {
+    let mut bed = Bed::new(limits());
+    let (user, pass) = minted_for(&mut bed, "alice", 7200);
+    let mut c = client(4000, &user, &pass);
+    bed.settle(&mut c);
+    assert_eq!(bed.relay.allocations(), 1);
+    // The client never refreshes; the relay's own timer ends it.
+    for _ in 0..100 {
+        let Some(at) = bed.relay.poll_timeout() else {
+            break;
+        };
+        if at > Duration::from_secs(3600) {
+            break;
+        }
+        bed.now = at.max(bed.now);
+        bed.relay.handle_timeout(bed.now);
+        while bed.relay.poll().is_some() {}
+    }
+    bed.now += Duration::from_secs(3600);
+    bed.relay.handle_timeout(bed.now);
+    assert_eq!(bed.relay.allocations(), 0);
+}
+
+#[test]
+fn garbage_is_dropped_without_a_reply() {
+    let mut bed = Bed::new(limits());
+    let from: SocketAddr = "198.51.100.7:4000".parse().unwrap();
+    for junk in [
+        &b""[..],
+        b"\x00",
+        b"\x00\x01\x00\x08\x21\x12\xa4\x42",
+        &[0xff; 64],
+        &[0x40; 3],
+    ] {
+        bed.relay
+            .from_client(bed.now, TransportType::Udp, from, junk);
+        bed.relay.from_peer(bed.now, from, from, junk);
+    }
+    assert!(bed.relay.poll().is_none());
+}
+
+#[test]
+fn a_user_over_their_bandwidth_loses_packets() {
+    let mut bed = Bed::new(Limits {
+        user_bandwidth: 1000,
+        ..limits()
+    });
+    let (user, pass) = minted_for(&mut bed, "alice", 600);
+    let mut c = client(4000, &user, &pass);
+    bed.settle(&mut c);
+    events(&mut c);
+    assert!(permitted(&mut bed, &mut c, "198.51.100.99:7000"));
+    let peer: SocketAddr = "198.51.100.99:7000".parse().unwrap();
+    // Two seconds' worth is the burst; ten 500-byte sends at one instant get about four through.
+    for _ in 0..10 {
+        let t = c
+            .send_to(TransportType::Udp, peer, [0u8; 500], bed.at())
+            .unwrap()
+            .unwrap();
+        let (from, data) = (t.from, t.data.build());
+        bed.relay
+            .from_client(bed.now, TransportType::Udp, from, &data);
+    }
+    while let Some(out) = bed.relay.poll() {
+        if let Output::Transmit(t) = out {
+            if t.to == peer {
+                bed.to_peers.push((t.from, t.to, t.data));
+            }
+        }
+    }
+    let through = bed.to_peers.len();
+    assert!((1..=4).contains(&through), "{through} of 10 got through");
+}
