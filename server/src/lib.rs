@@ -54,6 +54,15 @@ use crate::{
 /// Request bodies are forms and small JSON documents.
 const MAX_BODY: usize = 64 * 1024;
 
+/// Sleeps until `deadline`; never wakes for `None`, for a `select!` branch that is off until a
+/// deadline is set.
+pub(crate) async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// A task the site needs running beside it.
 pub type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 

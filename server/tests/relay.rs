@@ -32,7 +32,7 @@ async fn credential(site: SocketAddr, user: &str) -> (SocketAddr, String, String
         &SecretKey::new(KEY.into()),
         APP,
         user,
-        common_now(),
+        server::db::unix_now(),
         3600,
         None,
     );
@@ -54,10 +54,6 @@ async fn credential(site: SocketAddr, user: &str) -> (SocketAddr, String, String
         turn["username"].as_str().unwrap().to_owned(),
         turn["credential"].as_str().unwrap().to_owned(),
     )
-}
-
-fn common_now() -> i64 {
-    server::db::unix_now()
 }
 
 enum Io {
@@ -152,6 +148,6 @@ async fn a_forged_credential_allocates_nothing() {
     let site = serve(config(&db, Some(KEY))).await;
     let (relay, username, _) = credential(site, "alice").await;
     assert!(!over_udp(relay, &username, "guessed").await);
-    let later = format!("{}:alice", common_now() + 3600);
+    let later = format!("{}:alice", server::db::unix_now() + 3600);
     assert!(!over_udp(relay, &later, "guessed").await);
 }

@@ -146,7 +146,7 @@ where
                     conn.send_raw(Message::Ping(Vec::new().into())).await
                 }
             }
-            _ = sleep_until_some(refresh_ice), if refresh_ice.is_some() => conn.send_ice_servers().await,
+            _ = crate::sleep_until(refresh_ice), if refresh_ice.is_some() => conn.send_ice_servers().await,
             _ = &mut login_by, if conn.user.is_none() => {
                 let _ = conn.refuse(None, Refusal::LoginTimeout).await;
                 Flow::Close
@@ -157,14 +157,6 @@ where
         }
     }
     conn.close(inbox).await;
-}
-
-/// Sleeps until `deadline`; never wakes for `None` (its branch is disabled then).
-async fn sleep_until_some(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
 }
 
 impl<W: Sink<Message> + Unpin> Connection<W> {

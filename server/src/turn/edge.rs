@@ -177,7 +177,7 @@ impl Edge {
                     Some(event) => self.on_event(event),
                     None => break,
                 },
-                _ = sleep_until_some(wake), if wake.is_some() => {
+                _ = crate::sleep_until(wake), if wake.is_some() => {
                     let now = self.now();
                     self.relay.handle_timeout(now);
                 }
@@ -289,13 +289,6 @@ impl Edge {
 fn random_port(ports: &std::ops::RangeInclusive<u16>) -> u16 {
     let span = u64::from(ports.end() - ports.start()) + 1;
     ports.start() + (crate::signaling::rand_u64() % span) as u16
-}
-
-async fn sleep_until_some(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
 }
 
 async fn read_peers(socket: Arc<UdpSocket>, relay: SocketAddr, tx: mpsc::Sender<Event>) {

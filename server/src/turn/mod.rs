@@ -53,12 +53,18 @@ impl std::fmt::Display for TurnError {
 impl std::error::Error for TurnError {}
 
 /// Sets up what `settings` ask for; with `embedded`, binds the relay's listeners (UDP and TCP
-/// on one port). `web_port` is kept out of reach of relayed traffic.
+/// on one port).
 pub async fn start(
     settings: TurnSettings,
     extra: Vec<IceServer>,
     db: &SqlitePool,
 ) -> Result<Turn, TurnError> {
+    if settings.mode == Mode::Off {
+        return Ok(Turn {
+            issuer: IceIssuer::off(extra),
+            relay: None,
+        });
+    }
     let secret = match settings.secret.clone() {
         Some(secret) => secret,
         None => crate::db::stored_secret(db, "turn_secret")
@@ -66,26 +72,19 @@ pub async fn start(
             .map(TurnSecret::new)
             .map_err(TurnError::Database)?,
     };
-    match settings.mode {
-        Mode::Off => Ok(Turn {
-            issuer: IceIssuer::off(extra),
-            relay: None,
-        }),
-        Mode::External => Ok(Turn {
+    if settings.mode == Mode::External {
+        return Ok(Turn {
             issuer: IceIssuer::new(secret, settings.ttl, &settings.urls, extra),
             relay: None,
-        }),
-        Mode::Embedded => {
-            let public_ip = public_ip(&settings);
-            let relay = edge::start(&settings, secret.clone(), public_ip).await?;
-            let advertised = SocketAddr::new(public_ip, relay.listen().port());
-            let urls = ice::urls_for(advertised);
-            Ok(Turn {
-                issuer: IceIssuer::new(secret, settings.ttl, &urls, extra),
-                relay: Some(relay),
-            })
-        }
+        });
     }
+    let public_ip = public_ip(&settings);
+    let relay = edge::start(&settings, secret.clone(), public_ip).await?;
+    let urls = ice::urls_for(SocketAddr::new(public_ip, relay.listen().port()));
+    Ok(Turn {
+        issuer: IceIssuer::new(secret, settings.ttl, &urls, extra),
+        relay: Some(relay),
+    })
 }
 
 /// The address clients reach the relay at, and one log line saying why it was chosen.

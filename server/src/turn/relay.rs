@@ -202,6 +202,14 @@ impl Relay {
         relay: Result<SocketAddr, SocketAllocateError>,
     ) {
         let user = self.pending.remove(&key(request.transport, request.client));
+        // A socket we cannot count against a user is not handed out.
+        let relay = match (relay, &user) {
+            (Ok(addr), None) => {
+                self.out.push_back(Output::Release(addr));
+                Err(SocketAllocateError::InsufficientCapacity)
+            }
+            (relay, _) => relay,
+        };
         if let (Ok(addr), Some(user)) = (relay, user) {
             let entry = self
                 .per_user

@@ -97,6 +97,28 @@ impl Bed {
     }
 }
 
+impl Bed {
+    /// Alice, with an allocation.
+    fn alice(&mut self) -> TurnClientUdp {
+        let (user, pass) = minted_for(self, "alice", 600);
+        let mut c = client(4000, &user, &pass);
+        self.settle(&mut c);
+        assert!(allocated(&mut c));
+        c
+    }
+
+    /// `data` from `c` to `to` through the relay, as a Send indication.
+    fn send(&mut self, c: &mut TurnClientUdp, to: SocketAddr, data: &[u8]) {
+        let t = c
+            .send_to(TransportType::Udp, to, data, self.at())
+            .unwrap()
+            .unwrap();
+        let (from, data) = (t.from, t.data.build());
+        self.relay
+            .from_client(self.now, TransportType::Udp, from, &data);
+    }
+}
+
 fn client(port: u16, username: &str, password: &str) -> TurnClientUdp {
     TurnClientUdp::allocate(
         SocketAddr::new("198.51.100.7".parse().unwrap(), port),
@@ -174,19 +196,10 @@ fn permitted(bed: &mut Bed, c: &mut TurnClientUdp, peer: &str) -> bool {
 #[test]
 fn public_peers_are_relayed_to() {
     let mut bed = Bed::new(limits());
-    let (user, pass) = minted_for(&mut bed, "alice", 600);
-    let mut c = client(4000, &user, &pass);
-    bed.settle(&mut c);
-    events(&mut c);
+    let mut c = bed.alice();
     assert!(permitted(&mut bed, &mut c, "198.51.100.99:7000"));
     let peer: SocketAddr = "198.51.100.99:7000".parse().unwrap();
-    let t = c
-        .send_to(TransportType::Udp, peer, [1u8, 2, 3], bed.at())
-        .unwrap()
-        .unwrap();
-    let (from, data) = (t.from, t.data.build());
-    bed.relay
-        .from_client(bed.now, TransportType::Udp, from, &data);
+    bed.send(&mut c, peer, &[1, 2, 3]);
     bed.settle(&mut c);
     assert!(bed
         .to_peers
@@ -216,10 +229,7 @@ fn local_peers_are_refused() {
         "169.254.169.254:80",
     ] {
         let mut bed = Bed::new(limits());
-        let (user, pass) = minted_for(&mut bed, "alice", 600);
-        let mut c = client(4000, &user, &pass);
-        bed.settle(&mut c);
-        events(&mut c);
+        let mut c = bed.alice();
         assert!(!permitted(&mut bed, &mut c, peer), "{peer}");
     }
 }
@@ -227,20 +237,11 @@ fn local_peers_are_refused() {
 #[test]
 fn our_own_services_are_not_reached_through_the_relay() {
     let mut bed = Bed::new(limits());
-    let (user, pass) = minted_for(&mut bed, "alice", 600);
-    let mut c = client(4000, &user, &pass);
-    bed.settle(&mut c);
-    events(&mut c);
+    let mut c = bed.alice();
     assert!(permitted(&mut bed, &mut c, "203.0.113.10:0"));
     for port in [3000u16, 3478, 50123] {
         let to = SocketAddr::new(PUBLIC.parse().unwrap(), port);
-        let t = c
-            .send_to(TransportType::Udp, to, [7u8], bed.at())
-            .unwrap()
-            .unwrap();
-        let (from, data) = (t.from, t.data.build());
-        bed.relay
-            .from_client(bed.now, TransportType::Udp, from, &data);
+        bed.send(&mut c, to, &[7]);
         bed.settle(&mut c);
     }
     let ports: Vec<u16> = bed.to_peers.iter().map(|(_, to, _)| to.port()).collect();
@@ -250,10 +251,7 @@ fn our_own_services_are_not_reached_through_the_relay() {
 #[test]
 fn relay_to_relay_is_allowed() {
     let mut bed = Bed::new(limits());
-    let (user, pass) = minted_for(&mut bed, "alice", 600);
-    let mut c = client(4000, &user, &pass);
-    bed.settle(&mut c);
-    events(&mut c);
+    let mut c = bed.alice();
     assert!(permitted(&mut bed, &mut c, "203.0.113.10:50123"));
 }
 
@@ -342,21 +340,12 @@ fn a_user_over_their_bandwidth_loses_packets() {
         user_bandwidth: 1000,
         ..limits()
     });
-    let (user, pass) = minted_for(&mut bed, "alice", 600);
-    let mut c = client(4000, &user, &pass);
-    bed.settle(&mut c);
-    events(&mut c);
+    let mut c = bed.alice();
     assert!(permitted(&mut bed, &mut c, "198.51.100.99:7000"));
     let peer: SocketAddr = "198.51.100.99:7000".parse().unwrap();
     // Two seconds' worth is the burst; ten 500-byte sends at one instant get about four through.
     for _ in 0..10 {
-        let t = c
-            .send_to(TransportType::Udp, peer, [0u8; 500], bed.at())
-            .unwrap()
-            .unwrap();
-        let (from, data) = (t.from, t.data.build());
-        bed.relay
-            .from_client(bed.now, TransportType::Udp, from, &data);
+        bed.send(&mut c, peer, &[0; 500]);
     }
     while let Some(out) = bed.relay.poll() {
         if let Output::Transmit(t) = out {
