@@ -23,8 +23,9 @@ export LEPTOS_OUTPUT_NAME ?= calling
 export LEPTOS_WASM_OUTPUT_NAME ?= calling
 export LEPTOS_ENV ?= PROD
 
-# Run the browser suite as root in a new network namespace that has only loopback.
-NETNS := $(if $(filter 0,$(shell id -u)),unshare --net,unshare --map-root-user --net)
+# Run the browser suite as root in new network and mount namespaces: only loopback, and a /run of
+# its own, where the NAT tests' namespaces live and die with the run.
+NETNS := $(if $(filter 0,$(shell id -u)),unshare --net --mount,unshare --map-root-user --net --mount)
 
 .PHONY: run test tools test-tools build build-debug cargo-test e2e bench-smoke bench fmt lint clean
 
@@ -47,7 +48,8 @@ cargo-test:
 	cargo test -p app -p server -p bench
 
 e2e:
-	$(NETNS) sh -c 'ip link set lo up && cd end2end && CALLING_SERVER_BIN=$(CURDIR)/target/debug/server npx playwright test'
+	$(NETNS) sh -c 'mount -t tmpfs tmpfs /run && ip link set lo up && cd end2end \
+	  && CALLING_SERVER_BIN=$(CURDIR)/target/debug/server npx playwright test'
 
 # Benchmarks, in a loopback-only namespace with a wide port range and as many open files as
 # allowed (ten thousand clients and the server each hold one socket per connection).
@@ -96,6 +98,8 @@ test-tools:
 	  || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 	@command -v ip >/dev/null \
 	  || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y iproute2; }
+	@command -v nft >/dev/null && command -v conntrack >/dev/null && command -v turnserver >/dev/null \
+	  || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nftables conntrack coturn; }
 
 test-tools: end2end/node_modules/.package-lock.json
 

@@ -18,9 +18,13 @@ export class Server {
     private readonly proc: ChildProcess,
   ) {}
 
-  /** Starts the server on `dataDir`'s database; resolves once it is listening. */
-  static start(dataDir: string, env: Record<string, string> = {}): Promise<Server> {
-    const proc = spawn(SERVER_BIN, [], {
+  /**
+   * Starts the server on `dataDir`'s database; resolves once it is listening. `netns` runs it
+   * inside that network namespace.
+   */
+  static start(dataDir: string, env: Record<string, string> = {}, netns?: string): Promise<Server> {
+    const [bin, args]: [string, string[]] = netns ? ['ip', ['netns', 'exec', netns, SERVER_BIN]] : [SERVER_BIN, []];
+    const proc = spawn(bin, args, {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -45,7 +49,7 @@ export class Server {
       const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 30_000);
       const onData = (chunk: Buffer) => {
         log += chunk.toString();
-        const m = log.match(/serving on (http:\/\/127\.0\.0\.1:\d+)/);
+        const m = log.match(/serving on (https?:\/\/[\w.:\[\]-]+)/);
         if (m) {
           clearTimeout(timer);
           resolve(new Server(m[1], proc));

@@ -138,10 +138,15 @@ struct Member {
     video: Option<bool>,
     /// This side makes the offers (and so the ICE restarts) on this connection.
     offerer: bool,
+    /// The connection has been up at least once.
+    connected: bool,
     /// The connection dropped and has not come back yet.
     reconnecting: bool,
-    /// When a one-to-one call gives up on it, unless it comes back first.
+    /// When a one-to-one call gives up on it, unless it connects or comes back first.
     give_up_at: Option<Duration>,
+    /// When a connection that went `disconnected` gets an ICE restart unless it comes back
+    /// first: a new network or NAT mapping never brings the old path back.
+    restart_at: Option<Duration>,
     /// When we last restarted ICE with them, so that a burst of failures restarts once.
     restarted_at: Option<Duration>,
 }

@@ -22,4 +22,7 @@ pub enum SignalData {
     /// The answering side saw the connection fail: the offering side should restart ICE (only
     /// the side that offers may, so that both never offer at once).
     Restart,
+    /// The connection never came up and this side is hanging up: the other side reports the
+    /// same error, rather than a bare end of call.
+    NoPath,
 }

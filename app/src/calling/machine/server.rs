@@ -1,5 +1,6 @@
 //! How the machine follows what the server says.
 
+use super::links::CONNECT_WITHIN;
 use super::{Effect, Event, Machine, Member, Pending, Phase};
 use crate::protocol::{ErrorCode, Outcome, Refusal, ServerMsg, SignalData};
 
@@ -123,6 +124,8 @@ impl Machine {
         }
         if data == SignalData::Restart {
             self.restart_asked(&from);
+        } else if data == SignalData::NoPath {
+            self.no_path_reported(&from);
         } else {
             self.out.push_back(Effect::Signal { from, data });
         }
@@ -229,6 +232,7 @@ impl Machine {
         let offer = self.user.as_deref().is_some_and(|me| me < user_id.as_str());
         let member = Member {
             offerer: offer,
+            give_up_at: Some(self.now + CONNECT_WITHIN),
             ..Member::default()
         };
         self.members.insert(user_id.clone(), member);

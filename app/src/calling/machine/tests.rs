@@ -133,7 +133,21 @@ fn invited(m: &mut Machine, invite_id: &str, room_id: u64, call_type: CallType) 
 }
 
 /// Places an audio call from a logged-in machine and has `peer` answer it in room 9.
+/// In a call with `peer`, connected.
 fn in_call_with(m: &mut Machine, peer: &str) {
+    joined(m, peer);
+    m.handle(
+        m.now,
+        Input::Link {
+            user: peer.into(),
+            state: LinkState::Connected,
+        },
+    );
+    drain(m);
+}
+
+/// `peer` joined our call; our connection with them is not up yet.
+fn joined(m: &mut Machine, peer: &str) {
     m.request(
         2,
         Request::Call {

@@ -267,7 +267,7 @@ pub async fn on_signal(engine: &Engine, user: &str, data: SignalData) -> Result<
             Ok(())
         }
         // The machine handles restart requests itself.
-        SignalData::Restart => Ok(()),
+        SignalData::Restart | SignalData::NoPath => Ok(()),
     }
 }
 

@@ -36,6 +36,9 @@ pub struct Stats {
     pub local_candidate_type: Option<String>,
     #[serde(rename = "remoteCandidateType")]
     pub remote_candidate_type: Option<String>,
+    /// How this side reaches its relay (`udp`, `tcp`, `tls`) when its candidate is `relay`.
+    #[serde(rename = "localRelayProtocol")]
+    pub local_relay_protocol: Option<String>,
 }
 
 pub async fn stats(pc: &RtcPeerConnection) -> Result<Stats, Refusal> {
@@ -74,12 +77,13 @@ pub async fn stats(pc: &RtcPeerConnection) -> Result<Stats, Refusal> {
         }
     });
     let pair = selected_pair(&map);
-    let candidate_type = |id: &str| {
+    let candidate = |id: &str, field: &str| {
         let candidate = pair.as_ref().and_then(|p| get(p, id))?;
-        get(&map.get(&candidate), "candidateType")?.as_string()
+        get(&map.get(&candidate), field)?.as_string()
     };
-    out.local_candidate_type = candidate_type("localCandidateId");
-    out.remote_candidate_type = candidate_type("remoteCandidateId");
+    out.local_candidate_type = candidate("localCandidateId", "candidateType");
+    out.remote_candidate_type = candidate("remoteCandidateId", "candidateType");
+    out.local_relay_protocol = candidate("localCandidateId", "relayProtocol");
     Ok(out)
 }
 
