@@ -99,7 +99,8 @@ test-tools:
 	@command -v ip >/dev/null \
 	  || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y iproute2; }
 	@command -v nft >/dev/null && command -v conntrack >/dev/null && command -v turnserver >/dev/null \
-	  || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nftables conntrack coturn; }
+	  && command -v openssl >/dev/null \
+	  || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nftables conntrack coturn openssl; }
 
 test-tools: end2end/node_modules/.package-lock.json
 

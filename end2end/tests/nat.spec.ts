@@ -4,16 +4,19 @@
 // relay can carry such a call.
 import { test, expect, chromium, type Browser } from '@playwright/test';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Server, tempDir, uniqueId } from './support';
+import { Server, signUp, tempDir, uniqueId } from './support';
 import { Client } from './calling';
 
 const NETBED = path.resolve(__dirname, '..', 'netbed', 'netbed.sh');
 const BED = `n${process.pid % 1_000_000}`;
 const SERVER_IP = '203.0.113.10';
 const PORTS = { embedded: 8080, off: 8081, external: 8082 };
+/** The HTTPS port: a secure origin on its own merit, not in the insecure list. */
+const TLS_PORT = 8443;
 const COTURN_PORT = 3479;
 const TURN_SECRET = 'a shared secret for the coturn run';
 
@@ -21,8 +24,24 @@ function netbed(...args: string[]): void {
   execFileSync(NETBED, args, { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
 }
 
+/**
+ * A self-signed certificate for the server's address, made with Debian's openssl, and the
+ * base64 SHA-256 of its public key, which Chromium is told to trust.
+ */
+function makeCertificate(dir: string): { cert: string; key: string; spki: string } {
+  const cert = path.join(dir, 'site.crt');
+  const key = path.join(dir, 'site.key');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-days', '2', '-subj', `/CN=${SERVER_IP}`, '-addext', `subjectAltName=IP:${SERVER_IP}`,
+    '-keyout', key, '-out', cert,
+  ], { stdio: 'ignore' });
+  const spkiDer = new X509Certificate(readFileSync(cert)).publicKey.export({ type: 'spki', format: 'der' });
+  return { cert, key, spki: createHash('sha256').update(spkiDer).digest('base64') };
+}
+
 /** A Chromium that runs inside `netns`, through a wrapper Playwright starts as its browser. */
-async function browserIn(netns: string, dir: string): Promise<Browser> {
+async function browserIn(netns: string, dir: string, spki: string): Promise<Browser> {
   const wrapper = path.join(dir, `chromium-${netns}`);
   writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${netns} /usr/bin/chromium "$@"\n`);
   chmodSync(wrapper, 0o755);
@@ -41,6 +60,8 @@ async function browserIn(netns: string, dir: string): Promise<Browser> {
       `--unsafely-treat-insecure-origin-as-secure=${origins.join(',')}`,
       // The bed has no DNS: every name but the server's address fails at once.
       `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${SERVER_IP}`,
+      // The certificate the test made, and only it.
+      `--ignore-certificate-errors-spki-list=${spki}`,
     ],
   });
 }
@@ -96,6 +117,7 @@ async function startCoturn(dir: string): Promise<ChildProcess> {
 }
 
 let dir: string;
+let certificate: { cert: string; key: string; spki: string };
 let browsers: Browser[] = [];
 let servers: Server[] = [];
 let clients: Client[] = [];
@@ -104,7 +126,11 @@ let pageErrors: string[] = [];
 test.beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'calling-nat-'));
   netbed('up', BED);
-  browsers = [await browserIn(`${BED}-cla`, dir), await browserIn(`${BED}-clb`, dir)];
+  certificate = makeCertificate(dir);
+  browsers = [
+    await browserIn(`${BED}-cla`, dir, certificate.spki),
+    await browserIn(`${BED}-clb`, dir, certificate.spki),
+  ];
 });
 
 test.afterEach(async ({}, testInfo) => {
@@ -132,11 +158,15 @@ test.afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function serve(mode: keyof typeof PORTS, env: Record<string, string> = {}): Promise<string> {
+async function serve(
+  mode: keyof typeof PORTS,
+  env: Record<string, string> = {},
+  port = PORTS[mode],
+): Promise<string> {
   const server = await Server.start(
     tempDir(),
     {
-      LEPTOS_SITE_ADDR: `${SERVER_IP}:${PORTS[mode]}`,
+      LEPTOS_SITE_ADDR: `${SERVER_IP}:${port}`,
       CALLING_TURN: mode,
       CALLING_TURN_LISTEN: `${SERVER_IP}:3478`,
       ...env,
@@ -179,6 +209,29 @@ test('two strict NATs: the call goes through the embedded relay, media flows bot
   await expectMediaBothWays(alice, bob);
   await expectRelayed(alice, bob, 'udp');
   await expectRelayed(bob, alice, 'udp');
+});
+
+test('over HTTPS and WSS with its own certificate, the site is a secure origin and calls work', async () => {
+  const tls = { CALLING_TLS_CERT: certificate.cert, CALLING_TLS_KEY: certificate.key };
+  const base = await serve('embedded', tls, TLS_PORT);
+  expect(base).toBe(`https://${SERVER_IP}:${TLS_PORT}`);
+  // Not in the insecure-origins list: the camera works because the origin is secure.
+  const [alice, bob] = await call(base);
+  expect(await alice.page.evaluate(() => window.isSecureContext)).toBe(true);
+  await expectMediaBothWays(alice, bob);
+
+  // The session cookie of a person who signs up is for HTTPS only.
+  const context = await browsers[1].newContext();
+  try {
+    const page = await context.newPage();
+    await signUp(page, base, uniqueId('carol'));
+    await expect(page).toHaveURL(`${base}/`);
+    const cookies = await context.cookies(base);
+    expect(cookies.length).toBeGreaterThan(0);
+    expect(cookies.every((c) => c.secure)).toBe(true);
+  } finally {
+    await context.close();
+  }
 });
 
 test('with UDP blocked between the NATs and the server, the call goes over TURN/TCP', async () => {

@@ -4,7 +4,7 @@ use std::fmt;
 
 use app::protocol::IceServer;
 
-use crate::{turn::settings::TurnSettings, usersig::SecretKey};
+use crate::{tls::TlsFiles, turn::settings::TurnSettings, usersig::SecretKey};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/calling.db";
 pub const DEFAULT_SDK_APP_ID: u64 = 1_400_000_000;
@@ -20,6 +20,8 @@ pub struct Config {
     pub usersig_ttl: i64,
     /// Mark the session cookie `Secure`; set when the site is served over https.
     pub secure_cookie: bool,
+    /// Serve HTTPS and WSS with this certificate; `None`: plain HTTP (behind a proxy, say).
+    pub tls: Option<TlsFiles>,
     /// Most people in one call, the caller included.
     pub max_call_size: usize,
     /// Origins besides the site's own that may open the signaling WebSocket.
@@ -66,8 +68,29 @@ impl Config {
                 reason: "must be a positive number of seconds",
             });
         }
+        let tls = match (get("CALLING_TLS_CERT"), get("CALLING_TLS_KEY")) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.into(),
+                key: key.into(),
+            }),
+            (Some(_), None) => {
+                return Err(ConfigError {
+                    name: "CALLING_TLS_KEY",
+                    reason: "must be set with CALLING_TLS_CERT",
+                })
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError {
+                    name: "CALLING_TLS_CERT",
+                    reason: "must be set with CALLING_TLS_KEY",
+                })
+            }
+        };
         let secure_cookie = match get("CALLING_SECURE_COOKIE").as_deref() {
-            None | Some("0" | "false" | "no") => false,
+            // Served over https by us, the cookie is for https only unless told otherwise.
+            None => tls.is_some(),
+            Some("0" | "false" | "no") => false,
             Some("1" | "true" | "yes") => true,
             Some(_) => {
                 return Err(ConfigError {
@@ -109,6 +132,7 @@ impl Config {
             secret_key: get("CALLING_SECRET_KEY").map(SecretKey::new),
             usersig_ttl: ttl as i64,
             secure_cookie,
+            tls,
         })
     }
 }
@@ -146,5 +170,32 @@ mod tests {
                 .unwrap()
                 .secure_cookie
         );
+    }
+
+    #[test]
+    fn tls_takes_both_files_and_makes_the_cookie_secure() {
+        assert!(with(&[]).unwrap().tls.is_none());
+        let e = with(&[("CALLING_TLS_CERT", "/etc/site.crt")])
+            .err()
+            .unwrap();
+        assert!(e.to_string().starts_with("CALLING_TLS_KEY"), "{e}");
+        let e = with(&[("CALLING_TLS_KEY", "/etc/site.key")]).err().unwrap();
+        assert!(e.to_string().starts_with("CALLING_TLS_CERT"), "{e}");
+
+        let both = [
+            ("CALLING_TLS_CERT", "/etc/site.crt"),
+            ("CALLING_TLS_KEY", "/etc/site.key"),
+        ];
+        let c = with(&both).unwrap();
+        assert_eq!(
+            c.tls,
+            Some(TlsFiles {
+                cert: "/etc/site.crt".into(),
+                key: "/etc/site.key".into()
+            })
+        );
+        assert!(c.secure_cookie);
+        let plain_cookie = [both[0], both[1], ("CALLING_SECURE_COOKIE", "false")];
+        assert!(!with(&plain_cookie).unwrap().secure_cookie);
     }
 }

@@ -32,6 +32,7 @@ pub mod history;
 pub mod sessions;
 pub mod signaling;
 pub mod state;
+pub mod tls;
 pub mod turn;
 pub mod usersig;
 

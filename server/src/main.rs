@@ -14,26 +14,46 @@ async fn main() -> anyhow::Result<()> {
         leptos::prelude::get_configuration(None).context("reading the Leptos configuration")?;
     let addr = leptos.leptos_options.site_addr;
     let config = server::config::Config::from_env()?;
+    let tls = config
+        .tls
+        .clone()
+        .map(server::tls::Tls::load)
+        .transpose()
+        .context("CALLING_TLS_CERT, CALLING_TLS_KEY")?;
     let site = server::build(config, leptos.leptos_options).await?;
 
     for task in site.background {
         tokio::spawn(task);
     }
 
-    let listener = tokio::net::TcpListener::bind(addr)
+    let tcp = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;
-    tracing::info!("serving on http://{}", listener.local_addr()?);
-    // Signaling sends small frames in quick succession (a reply, then the events it caused);
-    // with Nagle's algorithm the second waits for the peer's delayed ACK, up to 40 ms.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY: {e}");
+    let local = tcp.local_addr()?;
+    match tls {
+        Some(tls) => {
+            tokio::spawn(tls.reloader());
+            let listener = tls.listen(tcp)?;
+            tracing::info!("serving on https://{local}");
+            axum::serve(listener, site.router)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
         }
-    });
-    axum::serve(listener, site.router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        None => {
+            tracing::info!("serving on http://{local}");
+            // Signaling sends small frames in quick succession (a reply, then the events it
+            // caused); with Nagle's algorithm the second waits for the peer's delayed ACK, up
+            // to 40 ms.
+            let listener = tcp.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!("TCP_NODELAY: {e}");
+                }
+            });
+            axum::serve(listener, site.router)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+        }
+    }
     Ok(())
 }
 
