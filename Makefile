@@ -53,7 +53,7 @@ e2e:
 
 # Benchmarks, in a loopback-only namespace with a wide port range and as many open files as
 # allowed (ten thousand clients and the server each hold one socket per connection).
-BENCH_SHELL = $(NETNS) sh -c 'ip link set lo up && \
+BENCH_SHELL = $(NETNS) sh -c 'mount -t tmpfs tmpfs /run && ip link set lo up && \
 	  { sysctl -qw net.ipv4.ip_local_port_range="1024 65535" || true; } && \
 	  ulimit -n "$$(ulimit -Hn)" && $(1)'
 
@@ -61,6 +61,7 @@ BENCH_SHELL = $(NETNS) sh -c 'ip link set lo up && \
 bench-smoke:
 	$(call BENCH_SHELL,target/debug/bench signaling --smoke --server target/debug/server \
 	  && target/debug/bench download --smoke --server target/debug/server --site target/site \
+	  && target/debug/bench turn --smoke --server target/debug/server \
 	  && cd end2end && CALLING_SERVER_BIN=$(CURDIR)/target/debug/server BENCH_CALLS=2 \
 	     npx playwright test -c playwright.bench.config.ts)
 
@@ -74,12 +75,15 @@ bench: tools test-tools
 	    --out $(BENCH_PARTS)/signaling.json \
 	  && target/release/bench download --server target/release/server --site target/site \
 	    --out $(BENCH_PARTS)/download.json \
+	  && target/release/bench turn --server target/release/server --out $(BENCH_PARTS)/turn.json \
 	  && cd end2end && CALLING_SERVER_BIN=$(CURDIR)/target/release/server \
 	     BENCH_OUT=$(CURDIR)/$(BENCH_PARTS)/browser.json \
+	     BENCH_OUT_RELAYED=$(CURDIR)/$(BENCH_PARTS)/relayed.json \
 	     npx playwright test -c playwright.bench.config.ts)
 	@echo
 	target/release/bench report --out bench/results.json \
-	  $(BENCH_PARTS)/signaling.json $(BENCH_PARTS)/download.json $(BENCH_PARTS)/browser.json
+	  $(BENCH_PARTS)/signaling.json $(BENCH_PARTS)/download.json $(BENCH_PARTS)/turn.json \
+	  $(BENCH_PARTS)/browser.json $(BENCH_PARTS)/relayed.json
 
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \

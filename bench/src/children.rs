@@ -25,6 +25,15 @@ impl Child {
     /// in `site`; without one, an empty folder, so that the server's work on the site's files
     /// (precompressing them) stays out of signaling figures.
     pub fn server(bin: &Path, site: Option<&Path>) -> anyhow::Result<Self> {
+        Self::server_with(bin, site, &[])
+    }
+
+    /// Like [`server`](Self::server), with more environment variables.
+    pub fn server_with(
+        bin: &Path,
+        site: Option<&Path>,
+        env: &[(&str, String)],
+    ) -> anyhow::Result<Self> {
         let addr = free_port()?;
         let dir = temp_dir("server")?;
         let mut command = Command::new(bin);
@@ -40,7 +49,10 @@ impl Child {
             .env("CALLING_SECRET_KEY", SECRET_KEY)
             .env("CALLING_SDK_APP_ID", SDK_APP_ID.to_string())
             .env("CALLING_TURN_LISTEN", "127.0.0.1:0")
-            .env("RUST_LOG", "warn");
+            .env("RUST_LOG", "warn,stun_proto::auth=off");
+        for (name, value) in env {
+            command.env(name, value);
+        }
         for (name, default) in [
             ("LEPTOS_OUTPUT_NAME", "calling"),
             ("LEPTOS_WASM_OUTPUT_NAME", "calling"),
@@ -51,6 +63,36 @@ impl Child {
                 command.env(name, default);
             }
         }
+        Self::start(command, addr, dir)
+    }
+
+    /// Debian's coturn on `addr` (UDP and TCP), checking credentials made with `secret` as
+    /// `CALLING_TURN=external` has it, and allowing loopback peers: relayed addresses are on
+    /// loopback here.
+    pub fn coturn(addr: SocketAddr, secret: &str) -> anyhow::Result<Self> {
+        let dir = temp_dir("coturn")?;
+        let mut command = Command::new("turnserver");
+        command
+            .arg("-n") // nothing from /etc/turnserver.conf
+            .arg(format!("--listening-ip={}", addr.ip()))
+            .arg(format!("--listening-port={}", addr.port()))
+            .arg(format!("--relay-ip={}", addr.ip()))
+            .args(["--min-port=40000", "--max-port=40999"])
+            .args([
+                "--use-auth-secret",
+                &format!("--static-auth-secret={secret}"),
+            ])
+            .args(["--realm=calling", "--no-cli", "--no-tls", "--no-dtls"])
+            .args([
+                "--allow-loopback-peers",
+                "--simple-log",
+                "--log-file=stdout",
+            ])
+            .arg(format!("--userdb={}", dir.join("turndb").display()))
+            .arg(format!(
+                "--pidfile={}",
+                dir.join("turnserver.pid").display()
+            ));
         Self::start(command, addr, dir)
     }
 

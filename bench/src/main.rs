@@ -4,6 +4,7 @@
 //! ```text
 //! bench signaling --server <bin> [--smoke] [--out <file>] [load] [storm]
 //! bench download --server <bin> --site <dir> --out <file>
+//! bench turn --server <bin> [--smoke] [--out <file>]
 //! bench report --out <results.json> <part.json>...
 //! bench relay <addr>          (the baseline, started by `signaling`)
 //! ```
@@ -17,6 +18,7 @@ mod procfs;
 mod relay;
 mod signaling;
 mod stats;
+mod turn;
 
 use std::path::PathBuf;
 
@@ -25,7 +27,7 @@ use anyhow::{bail, Context};
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(command) = args.first() else {
-        bail!("usage: bench signaling|download|report|relay ...");
+        bail!("usage: bench signaling|download|turn|report|relay ...");
     };
     let opts = Options::parse(&args[1..])?;
     let runtime = tokio::runtime::Runtime::new()?;
@@ -57,6 +59,16 @@ fn main() -> anyhow::Result<()> {
             let server = opts.server.context("--server <bin> is needed")?;
             let site = opts.site.context("--site <dir> is needed")?;
             let figures = runtime.block_on(download::run(&server, &site, opts.smoke))?;
+            finish(&opts.out, &figures)
+        }
+        "turn" => {
+            let sizes = if opts.smoke {
+                turn::Sizes::smoke()
+            } else {
+                turn::Sizes::full()
+            };
+            let server = opts.server.context("--server <bin> is needed")?;
+            let figures = runtime.block_on(turn::run(&server, &sizes))?;
             finish(&opts.out, &figures)
         }
         "report" => {

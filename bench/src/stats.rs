@@ -16,6 +16,11 @@ impl Samples {
         Self(v)
     }
 
+    pub fn from_millis(mut v: Vec<f64>) -> Self {
+        v.sort_by(f64::total_cmp);
+        Self(v)
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

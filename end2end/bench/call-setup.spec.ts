@@ -17,25 +17,9 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Server, tempDir, uniqueId } from '../tests/support';
 import { Client } from '../tests/calling';
+import { CAPTURE, FRAME_TIMEOUT, percentile, prepare, print, round, timeOneCall, type Figure } from './setup';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20);
-/** The fake camera is one device for the whole browser, so everyone asks for the same size. */
-const QUALITY = '480p';
-/** What the engine asks getUserMedia for at '480p'. */
-const CAPTURE = { width: { ideal: 640 }, height: { ideal: 480 } };
-/** The element each side renders the other's video into, made afresh for every call. */
-const VIEW = 'bench-remote';
-const FRAME_TIMEOUT = 20_000;
-
-type Figure = {
-  group: 'browser';
-  name: string;
-  value: number;
-  unit: 'ms';
-  baseline: number | null;
-  ratio: number | null;
-  limited_by: string;
-};
 
 let server: Server | undefined;
 let dataDir: string | undefined;
@@ -55,119 +39,6 @@ test.afterAll(async () => {
   await server?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
-
-/**
- * Gets a logged-in client ready for timing: INVITED is stamped the moment it arrives, and on
- * USER_ENTER the page shows the newcomer's video, as an application would. `bench.arm()` makes
- * a fresh view element and stamps the first frame of the <video> the engine puts into it.
- */
-async function prepare(client: Client): Promise<void> {
-  await client.page.evaluate(
-    async ({ view, quality }) => {
-      const w = window as any;
-      const clock = () => performance.timeOrigin + performance.now();
-      const bench: any = { errors: [] as string[] };
-      bench.arm = () => {
-        bench.invitedAt = null;
-        bench.invite = null;
-        bench.firstFrameAt = null;
-        bench.observer?.disconnect();
-        document.getElementById(view)?.remove();
-        const host = document.createElement('div');
-        host.id = view;
-        host.style.width = '160px';
-        host.style.height = '120px';
-        document.body.appendChild(host);
-        // The engine creates the <video> inside startRemoteView, before any media has arrived,
-        // and sets its source later; a frame callback asked for now still fires on the first
-        // frame of that later source.
-        const watch = (video: HTMLVideoElement) =>
-          video.requestVideoFrameCallback((now) => {
-            if (bench.firstFrameAt === null) bench.firstFrameAt = performance.timeOrigin + now;
-          });
-        bench.observer = new MutationObserver((records) => {
-          for (const r of records) {
-            for (const node of Array.from(r.addedNodes)) {
-              if (node instanceof HTMLVideoElement) watch(node);
-            }
-          }
-        });
-        bench.observer.observe(host, { childList: true, subtree: true });
-      };
-      w.bench = bench;
-      w.calling.on('INVITED', (payload: any) => {
-        if (bench.invitedAt !== null) return;
-        bench.invitedAt = clock();
-        bench.invite = payload;
-      });
-      w.calling.on('USER_ENTER', ({ userID }: any) => {
-        w.calling
-          .startRemoteView({ userID, videoViewDomID: view })
-          .catch((e: any) => bench.errors.push(`startRemoteView: ${e.code} ${e.message}`));
-      });
-      await w.calling.setVideoQuality(quality);
-    },
-    { view: VIEW, quality: QUALITY },
-  );
-}
-
-/** Forgets the last call's events and stamps, and gives the page an empty view element. */
-async function arm(client: Client): Promise<void> {
-  await client.page.evaluate(() => {
-    const w = window as any;
-    w.events = [];
-    w.bench.arm();
-  });
-}
-
-async function firstFrameAt(client: Client): Promise<number> {
-  const handle = await client.page.waitForFunction(() => (window as any).bench.firstFrameAt, null, {
-    timeout: FRAME_TIMEOUT,
-  });
-  return (await handle.jsonValue()) as number;
-}
-
-type CallTimes = { invited: number; callerFrame: number; calleeFrame: number };
-
-/** One video call from `caller` to `callee`, accepted, shown on both sides and hung up. */
-async function timeOneCall(caller: Client, callee: Client): Promise<CallTimes> {
-  await Promise.all([arm(caller), arm(callee)]);
-
-  const placed = await caller.page.evaluate(async (userID) => {
-    const w = window as any;
-    const at = performance.timeOrigin + performance.now();
-    const r = await w.calling.call({ userID, type: 2, timeout: 30 });
-    return { at, roomID: r.roomID };
-  }, callee.userId);
-  await callee.page.waitForFunction(() => (window as any).bench.invite !== null, null, { timeout: 15_000 });
-  const rang = await callee.page.evaluate(() => {
-    const b = (window as any).bench;
-    return { at: b.invitedAt as number, invite: b.invite };
-  });
-  expect(rang.invite.sponsor).toBe(caller.userId);
-  expect(rang.invite.inviteData).toMatchObject({ callType: 2, roomID: placed.roomID });
-
-  const acceptedAt = await callee.page.evaluate(async () => {
-    const w = window as any;
-    const { inviteID, inviteData } = w.bench.invite;
-    const at = performance.timeOrigin + performance.now();
-    await w.calling.accept({ inviteID, roomID: inviteData.roomID, callType: inviteData.callType });
-    return at;
-  });
-  const [callerFrame, calleeFrame] = await Promise.all([firstFrameAt(caller), firstFrameAt(callee)]);
-
-  expect((await caller.invoke('hangup')).error).toBeUndefined();
-  await callee.waitFor('USER_LEAVE', { userID: caller.userId });
-  await callee.waitFor('CALL_END');
-  for (const c of [caller, callee]) {
-    expect(await c.page.evaluate(() => (window as any).bench.errors)).toEqual([]);
-  }
-  return {
-    invited: rang.at - placed.at,
-    callerFrame: callerFrame - acceptedAt,
-    calleeFrame: calleeFrame - acceptedAt,
-  };
-}
 
 /**
  * Two RTCPeerConnections in one page, wired directly: from createOffer on the first until the
@@ -242,14 +113,6 @@ async function blankPage(browser: Browser, base: string): Promise<Page> {
   return page;
 }
 
-/** The value at rank ⌈q·n⌉ of the sorted samples (nearest-rank). */
-function percentile(samples: number[], q: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1];
-}
-
-const round = (v: number) => Math.round(v * 10) / 10;
-
 function figures(series: Record<'invited' | 'callerFrame' | 'calleeFrame' | 'bare', number[]>): Figure[] {
   const out: Figure[] = [];
   const add = (name: string, value: number, baseline: number | null, limited_by: string) =>
@@ -292,20 +155,6 @@ function figures(series: Record<'invited' | 'callerFrame' | 'calleeFrame' | 'bar
   return out;
 }
 
-function print(rows: Figure[], n: number): void {
-  const width = Math.max(...rows.map((r) => r.name.length));
-  const cell = (v: number | null, w: number) => (v === null ? '—' : v.toFixed(1)).padStart(w);
-  const lines = [
-    `call setup over ${n} calls (ms)`,
-    `${'figure'.padEnd(width)}  ${'value'.padStart(8)}  ${'baseline'.padStart(8)}  ${'ratio'.padStart(6)}`,
-    ...rows.map(
-      (r) =>
-        `${r.name.padEnd(width)}  ${cell(r.value, 8)}  ${cell(r.baseline, 8)}  ${(r.ratio === null ? '—' : r.ratio.toFixed(2)).padStart(6)}`,
-    ),
-  ];
-  console.log(lines.join('\n'));
-}
-
 test('call setup: call() to INVITED and accept() to first frame, against a bare peer connection pair', async ({ browser }) => {
   expect(Number.isInteger(CALLS) && CALLS > 0, `BENCH_CALLS must be a positive whole number, not ${process.env.BENCH_CALLS}`).toBe(true);
   const base = server!.url;
@@ -339,7 +188,7 @@ test('call setup: call() to INVITED and accept() to first frame, against a bare 
   }
 
   const rows = figures(series);
-  print(rows, CALLS);
+  print(rows, `call setup over ${CALLS} calls (ms)`);
   for (const [name, values] of Object.entries(series)) {
     console.log(`${name}: ${values.map((v) => v.toFixed(1)).join(' ')}`);
   }

@@ -2,69 +2,19 @@
 // (netbed/netbed.sh): each browser behind its own home router that maps every flow to a fresh
 // port and drops what it did not ask for, the server on a public address with no uplink. Only a
 // relay can carry such a call.
-import { test, expect, chromium, type Browser } from '@playwright/test';
+import { test, expect, type Browser } from '@playwright/test';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Server, signUp, tempDir, uniqueId } from './support';
 import { Client } from './calling';
+import { BED, PORTS, SERVER_IP, browserIn, makeCertificate, netbed } from './netbed';
 
-const NETBED = path.resolve(__dirname, '..', 'netbed', 'netbed.sh');
-const BED = `n${process.pid % 1_000_000}`;
-const SERVER_IP = '203.0.113.10';
-const PORTS = { embedded: 8080, off: 8081, external: 8082 };
 /** The HTTPS port: a secure origin on its own merit, not in the insecure list. */
 const TLS_PORT = 8443;
 const COTURN_PORT = 3479;
 const TURN_SECRET = 'a shared secret for the coturn run';
-
-function netbed(...args: string[]): void {
-  execFileSync(NETBED, args, { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
-}
-
-/**
- * A self-signed certificate for the server's address, made with Debian's openssl, and the
- * base64 SHA-256 of its public key, which Chromium is told to trust.
- */
-function makeCertificate(dir: string): { cert: string; key: string; spki: string } {
-  const cert = path.join(dir, 'site.crt');
-  const key = path.join(dir, 'site.key');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-days', '2', '-subj', `/CN=${SERVER_IP}`, '-addext', `subjectAltName=IP:${SERVER_IP}`,
-    '-keyout', key, '-out', cert,
-  ], { stdio: 'ignore' });
-  const spkiDer = new X509Certificate(readFileSync(cert)).publicKey.export({ type: 'spki', format: 'der' });
-  return { cert, key, spki: createHash('sha256').update(spkiDer).digest('base64') };
-}
-
-/** A Chromium that runs inside `netns`, through a wrapper Playwright starts as its browser. */
-async function browserIn(netns: string, dir: string, spki: string): Promise<Browser> {
-  const wrapper = path.join(dir, `chromium-${netns}`);
-  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${netns} /usr/bin/chromium "$@"\n`);
-  chmodSync(wrapper, 0o755);
-  const origins = Object.values(PORTS).map((p) => `http://${SERVER_IP}:${p}`);
-  return chromium.launch({
-    executablePath: wrapper,
-    args: [
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-gpu',
-      // The camera needs a secure origin, and a plain-http address is one only when told so.
-      `--unsafely-treat-insecure-origin-as-secure=${origins.join(',')}`,
-      // The bed has no DNS: every name but the server's address fails at once.
-      `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${SERVER_IP}`,
-      // The certificate the test made, and only it.
-      `--ignore-certificate-errors-spki-list=${spki}`,
-    ],
-  });
-}
 
 /** Debian's coturn in the server's namespace, set up as the README says for external mode. */
 async function startCoturn(dir: string): Promise<ChildProcess> {
@@ -127,10 +77,9 @@ test.beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'calling-nat-'));
   netbed('up', BED);
   certificate = makeCertificate(dir);
-  browsers = [
-    await browserIn(`${BED}-cla`, dir, certificate.spki),
-    await browserIn(`${BED}-clb`, dir, certificate.spki),
-  ];
+  // The certificate the test made, and only it.
+  const trust = [`--ignore-certificate-errors-spki-list=${certificate.spki}`];
+  browsers = [await browserIn(`${BED}-cla`, dir, trust), await browserIn(`${BED}-clb`, dir, trust)];
 });
 
 test.afterEach(async ({}, testInfo) => {

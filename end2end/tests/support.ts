@@ -38,7 +38,7 @@ export class Server {
         CALLING_SECRET_KEY: SECRET_KEY,
         CALLING_SDK_APP_ID: String(SDK_APP_ID),
         CALLING_TURN_LISTEN: '127.0.0.1:0',
-        RUST_LOG: 'warn,server=info',
+        RUST_LOG: 'warn,server=info,stun_proto::auth=off',
         NO_COLOR: '1',
         ...env,
       },

@@ -7,7 +7,10 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            // stun_proto logs every relay client's first, challenged request as an error.
+            "info,stun_proto::auth=off".into()
+        }))
         .init();
 
     let leptos =

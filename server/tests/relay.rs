@@ -23,8 +23,11 @@ use turn_client_proto::{
 };
 use turn_server_proto::types::{Instant as SansInstant, TransportType};
 
-/// Logs in over the WebSocket and returns the relay's address and the credential.
-async fn credential(site: SocketAddr, user: &str) -> (SocketAddr, String, String) {
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+/// Logs in over the WebSocket and returns the relay's address, the credential, and the
+/// session, which holds the credential for as long as it is open.
+async fn credential(site: SocketAddr, user: &str) -> (SocketAddr, String, String, Ws) {
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{site}/ws"))
         .await
         .expect("ws");
@@ -53,6 +56,7 @@ async fn credential(site: SocketAddr, user: &str) -> (SocketAddr, String, String
         addr,
         turn["username"].as_str().unwrap().to_owned(),
         turn["credential"].as_str().unwrap().to_owned(),
+        ws,
     )
 }
 
@@ -137,16 +141,35 @@ async fn over_tcp(relay: SocketAddr, username: &str, password: &str) -> bool {
 async fn a_login_credential_allocates_over_udp_and_tcp() {
     let db = TempDb::new();
     let site = serve(config(&db, Some(KEY))).await;
-    let (relay, username, password) = credential(site, "alice").await;
+    let (relay, username, password, _session) = credential(site, "alice").await;
     assert!(over_udp(relay, &username, &password).await, "udp");
     assert!(over_tcp(relay, &username, &password).await, "tcp");
+}
+
+#[tokio::test]
+async fn a_credential_is_refused_once_its_session_has_ended() {
+    let db = TempDb::new();
+    let site = serve(config(&db, Some(KEY))).await;
+    let (relay, username, password, mut session) = credential(site, "alice").await;
+    assert!(over_udp(relay, &username, &password).await);
+    session.close(None).await.unwrap();
+    // The server notices the close, then tells the relay: a moment, bounded.
+    let mut refused = false;
+    for _ in 0..20 {
+        if !over_udp(relay, &username, &password).await {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(refused, "a logged-out session's credential still allocates");
 }
 
 #[tokio::test]
 async fn a_forged_credential_allocates_nothing() {
     let db = TempDb::new();
     let site = serve(config(&db, Some(KEY))).await;
-    let (relay, username, _) = credential(site, "alice").await;
+    let (relay, username, _, _session) = credential(site, "alice").await;
     assert!(!over_udp(relay, &username, "guessed").await);
     let later = format!("{}:alice", server::db::unix_now() + 3600);
     assert!(!over_udp(relay, &later, "guessed").await);

@@ -8,7 +8,7 @@
 //! each, so they are set to 4 KiB here. Frames over [`MAX_FRAME`] get an error and are dropped;
 //! only frames past [`HARD_MAX_FRAME`] (which could only be abuse) close the connection.
 
-use std::sync::Arc;
+use std::{collections::VecDeque, sync::Arc};
 
 use app::{
     protocol::{decode, CallMsg, ClientMsg, IceServer, Login, Refusal, ServerMsg, Undecodable},
@@ -100,8 +100,14 @@ struct Connection<W> {
     limit: RateLimit,
     /// When to send fresh `iceServers`, before the relay credentials expire.
     refresh_ice: Option<Instant>,
+    /// The relay usernames this session was given, newest last, released when it ends.
+    relay_usernames: VecDeque<String>,
     sink: W,
 }
+
+/// Relay credentials a session holds at once: a refresh comes half way through a credential's
+/// life, so no more than three are unexpired; older ones are released as new ones come.
+const HELD_CREDENTIALS: usize = 4;
 
 /// One connection's life: frames in, outbox out, pings, until either side closes.
 pub async fn serve<W, R, E>(state: AppState, sink: W, mut stream: R)
@@ -119,6 +125,7 @@ where
         outbox,
         limit: RateLimit::new(hub::now(), RATE_PER_SECOND, RATE_BURST),
         refresh_ice: None,
+        relay_usernames: VecDeque::new(),
         sink,
     };
     let login_by = tokio::time::sleep(LOGIN_WITHIN);
@@ -170,6 +177,12 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
         let _ = self.sink.send(Message::Close(None)).await;
         if self.user.is_some() {
             self.hub.disconnect(self.id);
+        }
+        // Logged out, closed or kicked out: its relay credentials are no good to anyone now.
+        if let Some(relay) = &self.state.signaling.relay {
+            relay
+                .released(self.relay_usernames.drain(..).collect())
+                .await;
         }
     }
 
@@ -245,7 +258,7 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
         }
         let welcome = ServerMsg::LoggedIn {
             user_id: user_id.clone(),
-            ice_servers: self.issue_ice(&user_id),
+            ice_servers: self.issue_ice(&user_id).await,
         };
         if let Flow::Close = self.send(&welcome).await {
             return Flow::Close;
@@ -262,12 +275,17 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
     }
 
     /// `user`'s servers, minted now; remembers when to refresh them.
-    fn issue_ice(&mut self, user: &str) -> Vec<IceServer> {
+    async fn issue_ice(&mut self, user: &str) -> Vec<IceServer> {
         let now = unix_now();
         let signaling = &self.state.signaling;
         let issued = signaling.ice.issue(user, now);
-        if let (Some(relay), Some(username)) = (&signaling.relay, &issued.username) {
-            relay.minted(username);
+        if let (Some(relay), Some(username)) = (&signaling.relay, issued.username) {
+            relay.minted(&username).await;
+            self.relay_usernames.push_back(username);
+            if self.relay_usernames.len() > HELD_CREDENTIALS {
+                let oldest = self.relay_usernames.pop_front().into_iter().collect();
+                relay.released(oldest).await;
+            }
         }
         self.refresh_ice = issued
             .refresh_at
@@ -280,7 +298,7 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
             self.refresh_ice = None;
             return Flow::Continue;
         };
-        let ice_servers = self.issue_ice(&user);
+        let ice_servers = self.issue_ice(&user).await;
         self.send(&ServerMsg::IceServers { ice_servers }).await
     }
 

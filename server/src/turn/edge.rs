@@ -1,6 +1,7 @@
 //! The relay's sockets: one UDP and one TCP listener on the same port, and one UDP socket per
 //! allocation. One task owns the [`Relay`] and does all its I/O; readers feed it over a bounded
-//! channel and lose packets, as UDP would, when it falls behind.
+//! channel and lose packets, as UDP would, when it falls behind. All of it runs on a thread of
+//! its own.
 
 use std::{
     collections::HashMap,
@@ -38,6 +39,8 @@ const TCP_OUTBOX: usize = 256;
 const DATAGRAM: usize = 65_536;
 /// Tries at a random relay port before giving up on an allocation.
 const PORT_TRIES: usize = 20;
+/// Datagrams or events handled per wake-up of the relay task, at most.
+const BATCH: usize = 64;
 
 enum Event {
     Client(TransportType, SocketAddr, Vec<u8>),
@@ -45,6 +48,7 @@ enum Event {
     TcpOpen(SocketAddr, mpsc::Sender<Vec<u8>>),
     TcpClosed(SocketAddr),
     Minted(String),
+    Released(Vec<String>),
 }
 
 /// How signaling tells the relay about the credentials it minted.
@@ -52,9 +56,15 @@ enum Event {
 pub struct RelayLink(mpsc::Sender<Event>);
 
 impl RelayLink {
-    /// Lets the relay recognise `username` when a client sends only its hash.
-    pub fn minted(&self, username: &str) {
-        let _ = self.0.try_send(Event::Minted(username.to_owned()));
+    /// A signaling session was given `username`, and holds it until it is released. Waits for
+    /// room in the relay's queue (as does `released`), so that a busy relay loses neither.
+    pub async fn minted(&self, username: &str) {
+        let _ = self.0.send(Event::Minted(username.to_owned())).await;
+    }
+
+    /// The session that was given `usernames` ended.
+    pub async fn released(&self, usernames: Vec<String>) {
+        let _ = self.0.send(Event::Released(usernames)).await;
     }
 }
 
@@ -92,23 +102,76 @@ pub async fn start(
         user_bandwidth: settings.user_bandwidth,
     };
     let relay = Relay::new(listen, secret, policy, limits, crate::db::unix_now());
-    let edge = Edge {
+    // Taken off this runtime's reactor, to be driven by the relay's own (see `on_own_thread`).
+    let bind_error = |e| TurnError::Bind(listen, e);
+    let parts = Parts {
         relay,
-        started: Instant::now(),
-        udp: Arc::new(udp),
+        udp: udp.into_std().map_err(bind_error)?,
+        tcp: tcp.into_std().map_err(bind_error)?,
         public_ip,
         bind_ip: settings.listen.ip(),
         ports: settings.relay_ports.clone(),
-        sockets: HashMap::new(),
-        tcp_clients: HashMap::new(),
         max_tcp: settings.max_allocations.saturating_mul(2).max(16),
     };
     let (tx, rx) = mpsc::channel(INBOX);
     Ok(RelayHandle {
         listen,
         link: RelayLink(tx.clone()),
-        task: Some(Box::pin(edge.run(tcp, tx, rx))),
+        task: Some(Box::pin(on_own_thread(parts, tx, rx))),
     })
+}
+
+/// What the relay's thread builds its [`Edge`] from.
+struct Parts {
+    relay: Relay,
+    udp: std::net::UdpSocket,
+    tcp: std::net::TcpListener,
+    public_ip: IpAddr,
+    bind_ip: IpAddr,
+    ports: std::ops::RangeInclusive<u16>,
+    max_tcp: usize,
+}
+
+/// Runs the relay on a thread and event loop of its own until this future is dropped. Its
+/// sockets, their readers and the protocol machines then share one loop, as a coturn relay
+/// thread does: a relayed packet wakes nothing on another thread, which on a multi-threaded
+/// runtime cost more than the packet itself.
+async fn on_own_thread(parts: Parts, tx: mpsc::Sender<Event>, rx: mpsc::Receiver<Event>) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (done, finished) = tokio::sync::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("turn-relay".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    tracing::error!("TURN relay: no event loop: {e}");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match Edge::new(parts) {
+                    Ok((edge, tcp)) => {
+                        tokio::select! {
+                            () = edge.run(tcp, tx, rx) => {}
+                            _ = stopped => {}
+                        }
+                    }
+                    Err(e) => tracing::error!("TURN relay: its sockets: {e}"),
+                }
+            });
+            let _ = done.send(());
+        });
+    if let Err(e) = spawned {
+        tracing::error!("TURN relay: no thread: {e}");
+        return;
+    }
+    // Dropping `stop` (this future dropped: the server stopping) ends the relay's loop.
+    let _stop = stop;
+    let _ = finished.await;
 }
 
 async fn bind_both(addr: SocketAddr) -> Result<(UdpSocket, TcpListener), TurnError> {
@@ -152,6 +215,22 @@ struct Edge {
 }
 
 impl Edge {
+    /// Inside the relay's own runtime, which then drives its sockets.
+    fn new(parts: Parts) -> std::io::Result<(Self, TcpListener)> {
+        let edge = Self {
+            relay: parts.relay,
+            started: Instant::now(),
+            udp: Arc::new(UdpSocket::from_std(parts.udp)?),
+            public_ip: parts.public_ip,
+            bind_ip: parts.bind_ip,
+            ports: parts.ports,
+            sockets: HashMap::new(),
+            tcp_clients: HashMap::new(),
+            max_tcp: parts.max_tcp,
+        };
+        Ok((edge, TcpListener::from_std(parts.tcp)?))
+    }
+
     fn now(&self) -> Duration {
         self.started.elapsed()
     }
@@ -164,20 +243,46 @@ impl Edge {
     ) {
         let acceptor = tokio::spawn(accept(tcp, tx.clone(), self.max_tcp));
         let mut buf = vec![0u8; DATAGRAM];
+        // One timer, moved when the relay's next deadline moves: not a new one per packet.
+        let timer = tokio::time::sleep_until(Instant::now());
+        tokio::pin!(timer);
+        let mut armed = None;
         loop {
             let wake = self.relay.poll_timeout().map(|at| self.started + at);
+            if wake != armed {
+                if let Some(at) = wake {
+                    timer.as_mut().reset(at);
+                }
+                armed = wake;
+            }
+            // Each wake-up takes what else is already waiting, up to a batch, before acting:
+            // media comes in bursts, and a select per packet costs more than the packet.
             tokio::select! {
                 got = self.udp.recv_from(&mut buf) => {
                     if let Ok((n, from)) = got {
-                        let now = self.now();
-                        self.relay.from_client(now, TransportType::Udp, from, &buf[..n]);
+                        self.on_datagram(from, &buf[..n]);
+                        for _ in 1..BATCH {
+                            match self.udp.try_recv_from(&mut buf) {
+                                Ok((n, from)) => self.on_datagram(from, &buf[..n]),
+                                Err(_) => break,
+                            }
+                        }
                     }
                 }
                 event = rx.recv() => match event {
-                    Some(event) => self.on_event(event),
+                    Some(event) => {
+                        self.on_event(event);
+                        for _ in 1..BATCH {
+                            match rx.try_recv() {
+                                Ok(event) => self.on_event(event),
+                                Err(_) => break,
+                            }
+                        }
+                    }
                     None => break,
                 },
-                _ = crate::sleep_until(wake), if wake.is_some() => {
+                _ = &mut timer, if armed.is_some() => {
+                    armed = None;
                     let now = self.now();
                     self.relay.handle_timeout(now);
                 }
@@ -185,6 +290,11 @@ impl Edge {
             self.act(&tx);
         }
         acceptor.abort();
+    }
+
+    fn on_datagram(&mut self, from: SocketAddr, data: &[u8]) {
+        let now = self.now();
+        self.relay.from_client(now, TransportType::Udp, from, data);
     }
 
     fn on_event(&mut self, event: Event) {
@@ -202,6 +312,11 @@ impl Edge {
                 self.relay.client_closed(now, client);
             }
             Event::Minted(username) => self.relay.minted(&username),
+            Event::Released(usernames) => {
+                for username in &usernames {
+                    self.relay.released(username);
+                }
+            }
         }
     }
 

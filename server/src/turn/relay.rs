@@ -9,6 +9,8 @@
 //! - Requests naming a peer the [`PeerPolicy`] refuses are dropped, and so is anything relayed
 //!   to such a peer.
 //! - Allocations are capped per user and overall; relayed bytes per user are rate-limited.
+//! - A credential minted for a signaling session is refused once every session holding it has
+//!   ended (logout, closed tab, kicked out): no new allocation, and no refresh of an old one.
 
 mod admit;
 mod drive;
@@ -87,6 +89,10 @@ pub struct Relay {
     known: HashMap<String, i64>,
     /// Usernames by their RFC 8489 hash, and their expiry.
     hashes: HashMap<[u8; 32], (String, i64)>,
+    /// Credentials minted this run, with how many live sessions hold each, and its expiry.
+    holders: HashMap<String, (u32, i64)>,
+    /// Credentials whose sessions all ended, refused until they expire.
+    revoked: HashMap<String, i64>,
     /// Who asked for an allocation, until its socket is open.
     pending: HashMap<ClientKey, String>,
     /// By relay address.
@@ -126,6 +132,8 @@ impl Relay {
             unix_base,
             known: HashMap::new(),
             hashes: HashMap::new(),
+            holders: HashMap::new(),
+            revoked: HashMap::new(),
             pending: HashMap::new(),
             allocations: HashMap::new(),
             by_client: HashMap::new(),
@@ -258,6 +266,8 @@ impl Relay {
         let unix = self.unix(now);
         self.known.retain(|_, expires| *expires > unix);
         self.hashes.retain(|_, (_, expires)| *expires > unix);
+        self.holders.retain(|_, (_, expires)| *expires > unix);
+        self.revoked.retain(|_, expires| *expires > unix);
         self.drain(now);
     }
 

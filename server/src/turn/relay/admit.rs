@@ -85,7 +85,7 @@ impl Relay {
         let Ok((expires, _user)) = parse(username) else {
             return false;
         };
-        if expires <= unix || expires > unix + MAX_TTL {
+        if expires <= unix || expires > unix + MAX_TTL || self.revoked.contains_key(username) {
             return false;
         }
         if self.known.contains_key(username) {
@@ -113,10 +113,39 @@ impl Relay {
         true
     }
 
-    /// A credential minted for a login, so that a client hiding its username can be known.
+    /// A credential minted for a signaling session, which holds it until
+    /// [`released`](Self::released). Its hash is remembered, so that a client hiding its
+    /// username can be known.
     pub fn minted(&mut self, username: &str) {
-        if let Ok((expires, _)) = parse(username) {
-            self.remember_hash(username, expires);
+        let Ok((expires, _)) = parse(username) else {
+            return;
+        };
+        self.remember_hash(username, expires);
+        // Two sessions of one user that log in within the same second get the same username.
+        self.revoked.remove(username);
+        if let Some((count, _)) = self.holders.get_mut(username) {
+            *count = count.saturating_add(1);
+        } else if self.holders.len() < KNOWN_USERNAMES {
+            self.holders.insert(username.to_owned(), (1, expires));
+        }
+    }
+
+    /// The session holding `username` ended. When it was the last one, the credential is
+    /// refused from now on: its allocations cannot be refreshed and end within their lifetime.
+    pub fn released(&mut self, username: &str) {
+        let Some((count, expires)) = self.holders.get_mut(username) else {
+            return;
+        };
+        *count -= 1;
+        if *count > 0 {
+            return;
+        }
+        let expires = *expires;
+        self.holders.remove(username);
+        self.known.remove(username);
+        // Bounded like the others; one refused credential more or less when full is the price.
+        if self.revoked.len() < KNOWN_USERNAMES {
+            self.revoked.insert(username.to_owned(), expires);
         }
     }
 

@@ -40,6 +40,8 @@ struct Bed {
     next_port: u16,
     /// What peers received from the relay: (relay address, peer, data).
     to_peers: Vec<(SocketAddr, SocketAddr, Vec<u8>)>,
+    /// Every datagram a client sent.
+    from_clients: Vec<Vec<u8>>,
 }
 
 impl Bed {
@@ -49,6 +51,7 @@ impl Bed {
             now: Duration::from_secs(1),
             next_port: 50_000,
             to_peers: Vec::new(),
+            from_clients: Vec::new(),
         }
     }
 
@@ -69,6 +72,7 @@ impl Bed {
                 let data = t.data.as_ref().to_vec();
                 self.relay
                     .from_client(self.now, TransportType::Udp, t.from, &data);
+                self.from_clients.push(data);
             }
             while let Some(out) = self.relay.poll() {
                 quiet = false;
@@ -356,4 +360,101 @@ fn a_user_over_their_bandwidth_loses_packets() {
     }
     let through = bed.to_peers.len();
     assert!((1..=4).contains(&through), "{through} of 10 got through");
+}
+
+#[test]
+fn a_credential_released_by_its_last_session_is_refused() {
+    let mut bed = Bed::new(limits());
+    let (user, pass) = minted_for(&mut bed, "alice", 600);
+    let mut first = client(4000, &user, &pass);
+    bed.settle(&mut first);
+    assert!(allocated(&mut first));
+    // A second session of alice logged in within the same second: the same username.
+    bed.relay.minted(&user);
+
+    bed.relay.released(&user);
+    let mut c = client(4001, &user, &pass);
+    bed.settle(&mut c);
+    assert!(allocated(&mut c), "still held by the other session");
+
+    bed.relay.released(&user);
+    let mut later = client(4002, &user, &pass);
+    bed.settle(&mut later);
+    assert!(!allocated(&mut later), "no session holds it any more");
+    // Nor can the allocation made before be kept alive, nor a permission added to it.
+    assert!(!permitted(&mut bed, &mut first, "198.51.100.99:7000"));
+
+    // A new login in the same second hands out the same username again: it is good again.
+    bed.relay.minted(&user);
+    let mut again = client(4003, &user, &pass);
+    bed.settle(&mut again);
+    assert!(allocated(&mut again));
+}
+
+#[test]
+fn releasing_what_was_never_minted_refuses_nothing() {
+    let mut bed = Bed::new(limits());
+    // Minted by an earlier run of the server: not held here, so not refused either.
+    let c = mint(&TurnSecret::new("north"), "alice", UNIX, 600);
+    bed.relay.released(&c.username);
+    assert!(bed.relay.revoked.is_empty());
+}
+
+#[test]
+fn refused_credentials_are_forgotten_once_expired() {
+    let mut bed = Bed::new(limits());
+    let (user, _) = minted_for(&mut bed, "alice", 600);
+    bed.relay.released(&user);
+    assert!(bed.relay.revoked.contains_key(&user));
+    bed.relay.handle_timeout(Duration::from_secs(601));
+    assert!(bed.relay.revoked.is_empty() && bed.relay.holders.is_empty());
+}
+
+#[test]
+fn mangled_client_messages_never_panic_nor_grow_state() {
+    let mut bed = Bed::new(limits());
+    let mut c = bed.alice();
+    assert!(permitted(&mut bed, &mut c, "198.51.100.99:7000"));
+    bed.send(&mut c, "198.51.100.99:7000".parse().unwrap(), b"media");
+    let real = std::mem::take(&mut bed.from_clients);
+    assert!(real.len() >= 3, "a session's worth of messages to mangle");
+    // Each real message with bytes flipped, cut short or lengthened, from many addresses.
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for i in 0..20_000u32 {
+        let mut data = real[i as usize % real.len()].clone();
+        match next() % 3 {
+            0 => {
+                for _ in 0..1 + next() % 4 {
+                    let at = (next() as usize) % data.len().max(1);
+                    if let Some(b) = data.get_mut(at) {
+                        *b ^= 1 << (next() % 8);
+                    }
+                }
+            }
+            1 => data.truncate((next() as usize) % (data.len() + 1)),
+            _ => data.extend((0..next() % 32).map(|_| next() as u8)),
+        }
+        let from = SocketAddr::new("198.51.100.7".parse().unwrap(), 1024 + (i % 5000) as u16);
+        bed.relay
+            .from_client(bed.now, TransportType::Udp, from, &data);
+        while let Some(out) = bed.relay.poll() {
+            if let Output::Allocate(request) = out {
+                bed.next_port += 1;
+                let addr = SocketAddr::new(PUBLIC.parse().unwrap(), bed.next_port);
+                bed.relay.allocated(bed.now, request, Ok(addr));
+            }
+        }
+    }
+    assert!(bed.relay.allocations() <= limits().user_allocations);
+    assert!(bed.relay.pending.len() <= PENDING);
+    assert!(
+        bed.relay.known.len() <= 1,
+        "only alice's credential verifies"
+    );
 }
