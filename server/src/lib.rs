@@ -114,7 +114,8 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
     history::close_interrupted(&db, db::unix_now()).await?;
     let mut turn = turn::start(config.turn, config.ice_servers, &db).await?;
     let relay_task = turn.relay.as_mut().and_then(|r| r.task.take());
-    let (hub, feeds) = Hub::new(config.max_call_size, signaling::rand_u64());
+    // Invitation and room IDs straight from the OS's generator: unguessable.
+    let (hub, feeds) = Hub::new(config.max_call_size, Box::new(signaling::rand_u64));
     let hub = Arc::new(hub);
     let state = AppState {
         leptos_options: leptos_options.clone(),

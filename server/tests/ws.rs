@@ -175,9 +175,14 @@ async fn bad_frames_get_errors_and_the_connection_survives() {
         (v["code"].as_u64(), v["req"].as_u64()),
         (Some(ErrorCode::InvalidArgument.code().into()), Some(8))
     );
-    let huge = json!({"type": "media", "audio": true, "video": true, "pad": "x".repeat(70 * 1024)});
+    let huge = json!({"type": "hangup", "req": 12, "pad": "x".repeat(70 * 1024)});
     send(&mut ws, huge).await;
-    assert_eq!(recv(&mut ws).await["code"], ErrorCode::FrameTooLarge.code());
+    let v = recv(&mut ws).await;
+    assert_eq!(
+        (v["code"].as_u64(), v["req"].as_u64()),
+        (Some(ErrorCode::FrameTooLarge.code().into()), Some(12)),
+        "the answer settles the request it refuses"
+    );
     ws.send(Message::Binary(vec![1, 2, 3].into()))
         .await
         .unwrap();
@@ -302,6 +307,118 @@ async fn groups_are_created_listed_and_called() {
     let invited = recv(&mut bob).await;
     assert_eq!(invited["isFromGroup"], true);
     assert_eq!(invited["groupID"], group_id);
+}
+
+#[tokio::test]
+async fn a_member_list_longer_than_any_group_is_refused_before_it_is_read() {
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    let mut alice = login(addr, "alice").await;
+    // Far more names than a group holds, a bad one last: refused for the length alone.
+    let mut members: Vec<String> = (0..2_000).map(|i| format!("u{i}")).collect();
+    members.push("not valid!".into());
+    send(
+        &mut alice,
+        json!({"type": "createGroup", "req": 1, "name": "Crowd", "userIDList": members}),
+    )
+    .await;
+    let v = recv(&mut alice).await;
+    assert_eq!(v["code"], ErrorCode::InvalidArgument.code(), "{v}");
+    assert_eq!(v["message"], "a group has at most 200 members", "{v}");
+}
+
+/// The inverse of splitmix64's finaliser: what an attacker would run on an ID to read the
+/// counter inside it, if IDs were a mix of a seed and a counter.
+fn unmix(mut x: u64) -> u64 {
+    fn unshift(y: u64, k: u32) -> u64 {
+        let mut x = y;
+        for _ in 0..64 / k + 1 {
+            x = y ^ (x >> k);
+        }
+        x
+    }
+    fn inverse(a: u64) -> u64 {
+        let mut x = a;
+        for _ in 0..6 {
+            x = x.wrapping_mul(2u64.wrapping_sub(a.wrapping_mul(x)));
+        }
+        x
+    }
+    x = unshift(x, 31);
+    x = x.wrapping_mul(inverse(0x94d0_49bb_1331_11eb));
+    x = unshift(x, 27);
+    x = x.wrapping_mul(inverse(0xbf58_476d_1ce4_e5b9));
+    x = unshift(x, 30);
+    x.wrapping_sub(0x9e37_79b9_7f4a_7c15)
+}
+
+#[tokio::test]
+async fn invitation_ids_do_not_give_away_the_next_one() {
+    assert_eq!(unmix(0xe220_a839_7b1d_cdaf), 0, "unmix inverts splitmix64");
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    let mut ids = Vec::new();
+    for (caller, callee) in [("alice", "bob"), ("carol", "dave")] {
+        let mut ws = login(addr, caller).await;
+        let _callee = login(addr, callee).await;
+        send(
+            &mut ws,
+            json!({"type": "call", "req": 1, "userIDList": [callee], "callType": 1}),
+        )
+        .await;
+        let reply = recv(&mut ws).await;
+        let id = reply["inviteID"]
+            .as_str()
+            .expect("an invitation")
+            .to_owned();
+        ids.push(u64::from_str_radix(&id, 16).expect("hex"));
+    }
+    // Mixed from a seed and a counter, two invitations a room apart would differ by a small
+    // number once unmixed; from the OS's generator, they share nothing.
+    let apart = unmix(ids[0]) ^ unmix(ids[1]);
+    assert!(
+        apart > 1 << 16,
+        "consecutive IDs unmix to nearby counters: {apart}"
+    );
+}
+
+#[tokio::test]
+async fn a_flood_gets_an_answer_per_run_not_per_frame_and_oversized_frames_count() {
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    let mut ws = login(addr, "alice").await;
+    // Oversized frames spend the allowance like any other: 200 of them, then normal ones.
+    let huge = json!({"type": "hangup", "pad": "x".repeat(65 * 1024)}).to_string();
+    for _ in 0..200 {
+        ws.send(Message::Text(huge.clone().into())).await.unwrap();
+    }
+    for req in 1000..1300 {
+        send(&mut ws, json!({"type": "hangup", "req": req})).await;
+    }
+    let mut limited = Vec::new();
+    // Until the server has said all it will: 13 MB take a while on a busy machine.
+    loop {
+        let t = match tokio::time::timeout(Duration::from_secs(3), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => t,
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            _ => break,
+        };
+        let v: Value = serde_json::from_str(t.as_str()).unwrap();
+        if v["code"] == ErrorCode::RateLimited.code() {
+            limited.push(v["req"].clone());
+        }
+    }
+    // One answer per run of refused frames: a few runs, as the allowance refills at 50 a
+    // second between them, and not one answer per frame.
+    assert!(
+        !limited.is_empty() && limited.len() < 20,
+        "{} answers to 300 frames over the rate",
+        limited.len()
+    );
+    assert!(
+        limited.iter().all(Value::is_u64),
+        "each names the request it refused"
+    );
 }
 
 #[tokio::test]

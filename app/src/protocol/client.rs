@@ -155,6 +155,25 @@ pub struct Undecodable {
     pub refusal: Refusal,
 }
 
+/// The `req` of a frame refused before it is decoded (too large, or rate-limited), when it is
+/// a JSON object that has one: its answer then settles the client's request.
+pub fn req_of(text: &str) -> Option<u32> {
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    #[derive(Deserialize)]
+    struct Req {
+        req: Option<serde_json::Value>,
+    }
+    let r: Req = serde_json::from_str(text).ok()?;
+    as_req(r.req.as_ref())
+}
+
+fn as_req(v: Option<&serde_json::Value>) -> Option<u32> {
+    v.and_then(serde_json::Value::as_u64)
+        .and_then(|r| u32::try_from(r).ok())
+}
+
 /// Decodes one text frame into the message its handler applies.
 pub fn decode(text: &str) -> Result<ClientMsg, Undecodable> {
     let refuse = |req, refusal| Undecodable { req, refusal };
@@ -163,11 +182,7 @@ pub fn decode(text: &str) -> Result<ClientMsg, Undecodable> {
         return Err(refuse(None, Refusal::NotJson));
     }
     let head: Head = serde_json::from_str(text).map_err(|_| refuse(None, Refusal::NotJson))?;
-    let req = head
-        .req
-        .as_ref()
-        .and_then(serde_json::Value::as_u64)
-        .and_then(|r| u32::try_from(r).ok());
+    let req = as_req(head.req.as_ref());
     let kind = match head.kind {
         Some(serde_json::Value::String(kind)) => kind,
         Some(other) => return Err(refuse(req, Refusal::UnknownType(other.to_string()))),

@@ -20,7 +20,7 @@ pub mod error;
 pub mod server;
 pub mod signal;
 
-pub use client::{decode, CallMsg, ClientMsg, GroupMsg, Login, Undecodable};
+pub use client::{decode, req_of, CallMsg, ClientMsg, GroupMsg, Login, Undecodable};
 pub use error::{ErrorCode, Refusal};
 pub use server::ServerMsg;
 pub use signal::SignalData;

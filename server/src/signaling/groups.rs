@@ -57,10 +57,15 @@ pub async fn create(
     if name.is_empty() || name.chars().count() > MAX_NAME {
         return Err(Refusal::InvalidGroupName);
     }
+    // Refused before any work when longer than a group can be; then linear, not quadratic.
+    if members.len() > 2 * MAX_MEMBERS {
+        return Err(Refusal::GroupTooLarge);
+    }
     let mut all: Vec<&str> = vec![owner];
+    let mut seen: std::collections::HashSet<&str> = all.iter().copied().collect();
     for m in members {
         check_user_id(m).map_err(|_| Refusal::InvalidUserId)?;
-        if !all.contains(&m.as_str()) {
+        if seen.insert(m.as_str()) {
             all.push(m);
         }
     }

@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, Notify};
 
 use app::protocol::{CallMsg, ServerMsg};
 
-use super::switchboard::{ConnId, Group, Output, Presence, Record, Switchboard};
+use super::switchboard::{ConnId, Group, IdSource, Output, Presence, Record, Switchboard};
 use crate::db::unix_now;
 
 /// The switchboard's clock: the runtime's, so that tests can pause and advance it.
@@ -60,12 +60,12 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn new(max_call_size: usize, seed: u64) -> (Self, HubFeeds) {
+    pub fn new(max_call_size: usize, ids: IdSource) -> (Self, HubFeeds) {
         let (records, records_rx) = mpsc::channel(crate::history::BACKLOG);
         let (presence, presence_rx) = mpsc::channel(PRESENCE_BACKLOG);
         let hub = Self {
             inner: Mutex::new(Inner {
-                board: Switchboard::new(max_call_size, seed),
+                board: Switchboard::new(max_call_size, ids),
                 outboxes: HashMap::new(),
             }),
             sinks: Sinks { records, presence },

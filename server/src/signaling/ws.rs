@@ -11,7 +11,9 @@
 use std::{collections::VecDeque, sync::Arc};
 
 use app::{
-    protocol::{decode, CallMsg, ClientMsg, IceServer, Login, Refusal, ServerMsg, Undecodable},
+    protocol::{
+        decode, req_of, CallMsg, ClientMsg, IceServer, Login, Refusal, ServerMsg, Undecodable,
+    },
     rules::check_user_id,
 };
 use axum::{
@@ -102,6 +104,8 @@ struct Connection<W> {
     refresh_ice: Option<Instant>,
     /// The relay usernames this session was given, newest last, released when it ends.
     relay_usernames: VecDeque<String>,
+    /// The client was told it is over the rate; it hears nothing more until it is not.
+    told_limited: bool,
     sink: W,
 }
 
@@ -126,6 +130,7 @@ where
         limit: RateLimit::new(hub::now(), RATE_PER_SECOND, RATE_BURST),
         refresh_ice: None,
         relay_usernames: VecDeque::new(),
+        told_limited: false,
         sink,
     };
     let login_by = tokio::time::sleep(LOGIN_WITHIN);
@@ -218,11 +223,17 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
     }
 
     async fn on_text(&mut self, text: &str) -> Flow {
-        if text.len() > MAX_FRAME {
-            return self.refuse(None, Refusal::FrameTooLarge).await;
-        }
+        // Every frame counts against the rate, an oversized one too; a flood gets one answer,
+        // not one per frame, so that answering cannot fill the buffers faster than the flood.
         if !self.limit.allow(hub::now()) {
-            return self.refuse(None, Refusal::RateLimited).await;
+            if std::mem::replace(&mut self.told_limited, true) {
+                return Flow::Continue;
+            }
+            return self.refuse(req_of(text), Refusal::RateLimited).await;
+        }
+        self.told_limited = false;
+        if text.len() > MAX_FRAME {
+            return self.refuse(req_of(text), Refusal::FrameTooLarge).await;
         }
         let msg = match decode(text) {
             Ok(msg) => msg,

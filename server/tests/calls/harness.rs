@@ -6,7 +6,9 @@ use std::{
 };
 
 use app::protocol::{CallMsg, CallType, ErrorCode, ServerMsg, SignalData};
-use server::signaling::switchboard::{ConnId, Group, Output, Presence, Record, Switchboard};
+use server::signaling::switchboard::{
+    seeded_ids, ConnId, Group, Output, Presence, Record, Switchboard,
+};
 
 pub struct World {
     pub board: Switchboard,
@@ -27,7 +29,7 @@ impl World {
 
     pub fn with_max(max: usize) -> Self {
         Self {
-            board: Switchboard::new(max, 42),
+            board: Switchboard::new(max, seeded_ids(42)),
             now: Instant::now(),
             conns: HashMap::new(),
             inbox: HashMap::new(),

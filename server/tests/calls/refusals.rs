@@ -113,6 +113,22 @@ fn call_size_is_capped() {
 }
 
 #[test]
+fn a_list_longer_than_any_call_is_refused_before_it_is_read() {
+    let mut w = World::with_max(3);
+    w.login("alice");
+    // Thousands of names with a bad one last: refused for its length, before any name is
+    // looked at (which, under the hub's lock, would be work in proportion to the list).
+    let mut long: Vec<String> = (0..10_000).map(|i| format!("u{i}")).collect();
+    long.push("not valid!".into());
+    let long: Vec<&str> = long.iter().map(String::as_str).collect();
+    assert_eq!(call(&mut w, "alice", &long), ErrorCode::CallTooLarge);
+    // Repeating a name within the slack is still one invitee.
+    w.login("bob");
+    let (invite_id, _) = w.call("alice", &["bob", "bob", "bob"], CallType::Audio, 0);
+    assert!(!invite_id.is_empty());
+}
+
+#[test]
 fn switching_type_needs_a_one_to_one_call() {
     let mut w = World::online(&["alice", "bob", "carol"]);
     let switch = |w: &mut World, u: &str| {

@@ -1,7 +1,7 @@
 //! The requests a logged-in user makes.
 
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
     time::{Duration, Instant},
 };
 
@@ -11,6 +11,10 @@ use app::{
 };
 
 use super::{Ending, Group, Invite, Media, Record, Room, Switchboard};
+
+/// How many times the call-size cap a `userIDList` may be long: room for a page that repeats a
+/// name, no room for a list that makes the lock work.
+const LIST_SLACK: usize = 2;
 
 impl Switchboard {
     pub(super) fn call(
@@ -63,7 +67,13 @@ impl Switchboard {
         user_ids: Vec<String>,
         group: Option<Group>,
     ) -> Result<Vec<String>, Refusal> {
-        let mut invitees: Vec<String> = Vec::new();
+        // Work under the hub's lock is linear in the list, and the list is refused before any
+        // of it when it is longer than a call can be: repeating a name adds nobody.
+        if user_ids.len() > self.max_call_size.saturating_mul(LIST_SLACK) {
+            return Err(Refusal::CallTooLarge);
+        }
+        let mut seen = HashSet::with_capacity(user_ids.len());
+        let mut invitees: Vec<String> = Vec::with_capacity(user_ids.len());
         for id in user_ids {
             if check_user_id(&id).is_err() {
                 return Err(Refusal::InvalidUserId);
@@ -71,7 +81,7 @@ impl Switchboard {
             if id == user {
                 return Err(Refusal::CallingYourself);
             }
-            if !invitees.contains(&id) {
+            if seen.insert(id.clone()) {
                 invitees.push(id);
             }
         }

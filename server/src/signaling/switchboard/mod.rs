@@ -134,14 +134,25 @@ pub struct Switchboard {
     touched: Vec<String>,
     /// Users who went offline, and when that will be announced if they do not come back.
     going_offline: HashMap<String, Instant>,
-    seed: u64,
-    counter: u64,
+    ids: IdSource,
     out: VecDeque<Output>,
 }
 
+/// Where invitation and room IDs come from: the OS's generator in the server, so that nobody
+/// can guess the next one; a fixed sequence in tests.
+pub type IdSource = Box<dyn FnMut() -> u64 + Send>;
+
+/// A fixed, well-mixed sequence from `seed`, for tests that need the same IDs every run.
+pub fn seeded_ids(seed: u64) -> IdSource {
+    let mut counter = 0u64;
+    Box::new(move || {
+        counter += 1;
+        splitmix64(seed ^ counter)
+    })
+}
+
 impl Switchboard {
-    /// `seed` makes invitation and room IDs differ between server runs.
-    pub fn new(max_call_size: usize, seed: u64) -> Self {
+    pub fn new(max_call_size: usize, ids: IdSource) -> Self {
         Self {
             max_call_size: max_call_size.max(2),
             conns: HashMap::new(),
@@ -153,8 +164,7 @@ impl Switchboard {
             presence: HashMap::new(),
             touched: Vec::new(),
             going_offline: HashMap::new(),
-            seed,
-            counter: 0,
+            ids,
             out: VecDeque::new(),
         }
     }
@@ -285,8 +295,7 @@ impl Switchboard {
     }
 
     fn next_id(&mut self) -> u64 {
-        self.counter += 1;
-        splitmix64(self.seed ^ self.counter)
+        (self.ids)()
     }
 
     fn new_invite_id(&mut self) -> String {
