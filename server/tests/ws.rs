@@ -422,6 +422,54 @@ async fn a_flood_gets_an_answer_per_run_not_per_frame_and_oversized_frames_count
 }
 
 #[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_for_real() {
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    let mut alice = login(addr, "alice").await;
+    let mut bob = login(addr, "bob").await;
+    send(
+        &mut alice,
+        json!({"type": "call", "req": 1, "userIDList": ["bob"], "callType": 1}),
+    )
+    .await;
+    assert_eq!(recv(&mut alice).await["type"], "result");
+    let invite_id = recv(&mut bob).await["inviteID"].clone();
+    send(
+        &mut bob,
+        json!({"type": "accept", "req": 1, "inviteID": invite_id}),
+    )
+    .await;
+    assert_eq!(recv(&mut bob).await["type"], "result");
+    assert_eq!(recv(&mut alice).await["type"], "userEnter");
+
+    // Bob reads nothing more; alice sends him 12 MB of signals, far past the socket's buffers
+    // and his outbox's bound.
+    let sdp = "a".repeat(60 * 1024);
+    for _ in 0..200 {
+        send(
+            &mut alice,
+            json!({"type": "signal", "userID": "bob", "data": {"kind": "offer", "sdp": sdp}}),
+        )
+        .await;
+    }
+    // The hub drops him: alice sees him leave.
+    let left = loop {
+        let v = recv(&mut alice).await;
+        if v["type"] == "userLeave" {
+            break v;
+        }
+    };
+    assert_eq!(left["userID"], "bob");
+    // And his socket really ends: what was already on the wire, then the end of the stream,
+    // not a connection that answers pings forever.
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(_)) = bob.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the dropped connection is still open");
+}
+
+#[tokio::test]
 async fn foreign_origins_are_refused() {
     let db = TempDb::new();
     let addr = serve(config(&db, Some(KEY))).await;

@@ -3,8 +3,8 @@
 use std::{
     collections::HashMap,
     sync::{
-        atomic::{AtomicU64, Ordering},
-        Mutex,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+        Arc, Mutex,
     },
     time::Instant,
 };
@@ -30,10 +30,97 @@ pub enum Outgoing {
 
 /// Frames a connection may have queued before it counts as too slow and is dropped.
 pub const OUTBOX: usize = 512;
+/// Bytes of frames it may have queued: a frame may be 64 KiB, so 512 of them would be 32 MiB.
+pub const OUTBOX_BYTES: usize = 1 << 20;
+
+/// A connection's outbox as the hub holds it: bounded in frames and in bytes, with a way to
+/// end the connection at once, without waiting on what is queued, when it does not keep up.
+#[derive(Clone)]
+pub struct Outbox {
+    frames: mpsc::Sender<Outgoing>,
+    bytes: Arc<AtomicUsize>,
+    kill: Arc<Notify>,
+}
+
+/// The connection's side of its [`Outbox`].
+pub struct Inbox {
+    frames: mpsc::Receiver<Outgoing>,
+    bytes: Arc<AtomicUsize>,
+    pub kill: Arc<Notify>,
+}
+
+/// A new outbox and the connection's end of it.
+pub fn outbox() -> (Outbox, Inbox) {
+    let (tx, rx) = mpsc::channel(OUTBOX);
+    let bytes = Arc::new(AtomicUsize::new(0));
+    let kill = Arc::new(Notify::new());
+    let outbox = Outbox {
+        frames: tx,
+        bytes: bytes.clone(),
+        kill: kill.clone(),
+    };
+    (
+        outbox,
+        Inbox {
+            frames: rx,
+            bytes,
+            kill,
+        },
+    )
+}
+
+impl Outbox {
+    /// Queues `frame`; false when the connection is too far behind to take it.
+    pub fn push(&self, frame: String) -> bool {
+        let len = frame.len();
+        if self.bytes.load(Ordering::Relaxed) + len > OUTBOX_BYTES {
+            return false;
+        }
+        match self.frames.try_send(Outgoing::Frame(frame)) {
+            Ok(()) => {
+                self.bytes.fetch_add(len, Ordering::Relaxed);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Closes after what is queued (a kicked-out tab still hears why); at once when full.
+    fn close(&self) {
+        if self.frames.try_send(Outgoing::Close).is_err() {
+            self.kill();
+        }
+    }
+
+    /// Ends the connection now: the socket is dropped, whatever is queued or being written.
+    fn kill(&self) {
+        self.kill.notify_one();
+    }
+}
+
+impl Inbox {
+    pub async fn recv(&mut self) -> Option<Outgoing> {
+        let out = self.frames.recv().await;
+        self.taken(&out);
+        out
+    }
+
+    pub fn try_recv(&mut self) -> Option<Outgoing> {
+        let out = self.frames.try_recv().ok();
+        self.taken(&out);
+        out
+    }
+
+    fn taken(&self, out: &Option<Outgoing>) {
+        if let Some(Outgoing::Frame(frame)) = out {
+            self.bytes.fetch_sub(frame.len(), Ordering::Relaxed);
+        }
+    }
+}
 
 struct Inner {
     board: Switchboard,
-    outboxes: HashMap<ConnId, mpsc::Sender<Outgoing>>,
+    outboxes: HashMap<ConnId, Outbox>,
 }
 
 /// Where the switchboard's records and presence changes go: to tasks that need the database.
@@ -85,10 +172,7 @@ impl Hub {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
     }
 
-    fn with<R>(
-        &self,
-        f: impl FnOnce(&mut Switchboard, &mut HashMap<ConnId, mpsc::Sender<Outgoing>>) -> R,
-    ) -> R {
+    fn with<R>(&self, f: impl FnOnce(&mut Switchboard, &mut HashMap<ConnId, Outbox>) -> R) -> R {
         // A panic while holding the lock would be a bug in the switchboard; the state it left is
         // still the best there is, so keep serving rather than poisoning every connection.
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -98,7 +182,7 @@ impl Hub {
         result
     }
 
-    pub fn login(&self, conn: ConnId, user: String, outbox: mpsc::Sender<Outgoing>) {
+    pub fn login(&self, conn: ConnId, user: String, outbox: Outbox) {
         self.with(|board, outboxes| {
             outboxes.insert(conn, outbox);
             board.login(now(), conn, user);
@@ -139,7 +223,9 @@ impl Hub {
                 return;
             };
             if let Ok(frame) = serde_json::to_string(msg) {
-                let _ = outbox.try_send(Outgoing::Frame(frame));
+                if !outbox.push(frame) {
+                    outbox.kill();
+                }
             }
         });
     }
@@ -147,11 +233,7 @@ impl Hub {
 
 /// Hands the switchboard's outputs to the connections. A connection whose outbox is full is
 /// not keeping up: it is dropped rather than allowed to hold memory without bound.
-fn dispatch(
-    board: &mut Switchboard,
-    outboxes: &mut HashMap<ConnId, mpsc::Sender<Outgoing>>,
-    sinks: &Sinks,
-) {
+fn dispatch(board: &mut Switchboard, outboxes: &mut HashMap<ConnId, Outbox>, sinks: &Sinks) {
     loop {
         let mut slow = Vec::new();
         while let Some(output) = board.poll_output() {
@@ -167,13 +249,13 @@ fn dispatch(
                             continue;
                         }
                     };
-                    if outbox.try_send(Outgoing::Frame(frame)).is_err() {
+                    if !outbox.push(frame) {
                         slow.push(conn);
                     }
                 }
                 Output::Close { conn } => {
                     if let Some(outbox) = outboxes.remove(&conn) {
-                        let _ = outbox.try_send(Outgoing::Close);
+                        outbox.close();
                     }
                 }
                 Output::Record(record) => {
@@ -194,7 +276,7 @@ fn dispatch(
         for conn in slow {
             if let Some(outbox) = outboxes.remove(&conn) {
                 tracing::warn!(conn, "dropping a connection that does not keep up");
-                let _ = outbox.try_send(Outgoing::Close);
+                outbox.kill();
             }
             board.disconnect(now(), conn);
         }

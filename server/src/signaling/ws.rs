@@ -25,14 +25,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use tokio::{
-    sync::mpsc,
-    time::{Duration, Instant},
-};
+use tokio::time::{Duration, Instant};
 
 use super::{
     groups,
-    hub::{self, Hub, Outgoing, OUTBOX},
+    hub::{self, Hub, Inbox, Outbox, Outgoing},
     limits::RateLimit,
     switchboard::ConnId,
 };
@@ -98,7 +95,10 @@ struct Connection<W> {
     hub: Arc<Hub>,
     id: ConnId,
     user: Option<String>,
-    outbox: mpsc::Sender<Outgoing>,
+    outbox: Outbox,
+    /// Set when the hub ended this connection for not keeping up: nothing more is written.
+    kill: Arc<tokio::sync::Notify>,
+    killed: bool,
     limit: RateLimit,
     /// When to send fresh `iceServers`, before the relay credentials expire.
     refresh_ice: Option<Instant>,
@@ -120,13 +120,15 @@ where
     R: Stream<Item = Result<Message, E>> + Unpin,
 {
     let hub = state.signaling.hub.clone();
-    let (outbox, mut inbox) = mpsc::channel(OUTBOX);
+    let (outbox, mut inbox) = hub::outbox();
     let mut conn = Connection {
         id: hub.next_conn_id(),
         hub,
         state,
         user: None,
         outbox,
+        kill: inbox.kill.clone(),
+        killed: false,
         limit: RateLimit::new(hub::now(), RATE_PER_SECOND, RATE_BURST),
         refresh_ice: None,
         relay_usernames: VecDeque::new(),
@@ -137,9 +139,16 @@ where
     tokio::pin!(login_by);
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut heard = Instant::now();
+    let kill = inbox.kill.clone();
     loop {
         let refresh_ice = conn.refresh_ice;
         let flow = tokio::select! {
+            // First: a connection the hub has dropped ends now, whatever else is ready.
+            biased;
+            () = kill.notified() => {
+                conn.killed = true;
+                Flow::Close
+            }
             frame = stream.next() => match frame {
                 Some(Ok(msg)) => {
                     heard = Instant::now();
@@ -172,14 +181,20 @@ where
 }
 
 impl<W: Sink<Message> + Unpin> Connection<W> {
-    /// Frames already queued (KICKED_OUT, for one) still go out before the close.
-    async fn close(mut self, mut inbox: mpsc::Receiver<Outgoing>) {
-        while let Ok(Outgoing::Frame(frame)) = inbox.try_recv() {
+    /// Frames already queued (KICKED_OUT, for one) still go out before the close, unless the
+    /// hub dropped the connection for not keeping up: then the socket is simply dropped.
+    async fn close(mut self, mut inbox: Inbox) {
+        while !self.killed {
+            let Some(Outgoing::Frame(frame)) = inbox.try_recv() else {
+                break;
+            };
             if let Flow::Close = self.send_text(frame).await {
                 break;
             }
         }
-        let _ = self.sink.send(Message::Close(None)).await;
+        if !self.killed {
+            let _ = self.send_raw(Message::Close(None)).await;
+        }
         if self.user.is_some() {
             self.hub.disconnect(self.id);
         }
@@ -191,8 +206,22 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
         }
     }
 
+    /// Writes `msg`, unless the hub drops the connection while the write waits on a client
+    /// that does not read.
     async fn send_raw(&mut self, msg: Message) -> Flow {
-        match self.sink.send(msg).await {
+        if self.killed {
+            return Flow::Close;
+        }
+        let kill = self.kill.clone();
+        let sent = tokio::select! {
+            biased;
+            () = kill.notified() => {
+                self.killed = true;
+                return Flow::Close;
+            }
+            sent = self.sink.send(msg) => sent,
+        };
+        match sent {
             Ok(()) => Flow::Continue,
             Err(_) => Flow::Close,
         }
