@@ -3,7 +3,7 @@
 
 use axum::{
     extract::State,
-    http::StatusCode,
+    http::{header, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
@@ -68,10 +68,17 @@ struct UserSigResponse {
     expires_at: i64,
 }
 
+/// A sig is a credential: `no-store`, so that no cache, shared or the browser's own, keeps it.
 async fn get_usersig(
     State(state): State<AppState>,
     session: Session,
-) -> Result<Json<UserSigResponse>, ApiError> {
+) -> Result<
+    (
+        [(header::HeaderName, &'static str); 1],
+        Json<UserSigResponse>,
+    ),
+    ApiError,
+> {
     let Some(user_id) = sessions::current_user(&session).await else {
         return Err(ApiError {
             status: StatusCode::UNAUTHORIZED,
@@ -81,12 +88,13 @@ async fn get_usersig(
     };
     let now = unix_now();
     let sigs = &state.sigs;
-    Ok(Json(UserSigResponse {
+    let body = Json(UserSigResponse {
         sdk_app_id: sigs.sdk_app_id,
         user_sig: usersig::mint(&sigs.key, sigs.sdk_app_id, &user_id, now, sigs.ttl, None),
         user_id,
         expires_at: now + sigs.ttl,
-    }))
+    });
+    Ok(([(header::CACHE_CONTROL, "no-store")], body))
 }
 
 #[derive(Deserialize)]

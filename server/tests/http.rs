@@ -79,6 +79,11 @@ async fn register_sign_in_and_fetch_a_verifiable_usersig() {
 
     let r = get(&base, "/api/usersig", Some(&cookie)).await;
     assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()[header::CACHE_CONTROL],
+        "no-store",
+        "a credential is kept by no cache"
+    );
     let body = json(r).await;
     assert_eq!(body["SDKAppID"], APP);
     assert_eq!(body["userID"], "alice");
