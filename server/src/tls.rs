@@ -110,7 +110,9 @@ impl Tls {
             tick.tick().await;
             loop {
                 tick.tick().await;
-                cert.reload_if_changed();
+                // File reads: off the async workers.
+                let cert = cert.clone();
+                let _ = tokio::task::spawn_blocking(move || cert.reload_if_changed()).await;
             }
         }
     }

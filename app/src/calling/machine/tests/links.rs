@@ -179,31 +179,9 @@ fn links_of_strangers_are_ignored() {
 #[test]
 fn a_connection_that_never_comes_up_ends_the_call_with_an_error() {
     let mut m = logged_in("alice");
-    m.request(
-        2,
-        Request::Call {
-            user_ids: vec!["bob".into()],
-            call_type: CallType::Video,
-            timeout: 0,
-            group_id: None,
-        },
-    );
-    let req = sent_req(&drain(&mut m));
-    m.on_server(ServerMsg::Result {
-        req,
-        outcome: Outcome {
-            room_id: Some(9),
-            ..Outcome::default()
-        },
-    });
-    m.handle(
-        at(3.0),
-        Input::Server(ServerMsg::UserEnter {
-            room_id: 9,
-            user_id: "bob".into(),
-        }),
-    );
-    drain(&mut m);
+    // Bob joins at 3 s.
+    assert!(timeout(&mut m, 3.0).is_empty());
+    joined(&mut m, "bob");
     assert_eq!(m.poll_timeout(), Some(at(3.0) + CONNECT_WITHIN));
     // Checking, then failing and restarting, does not move the deadline and says nothing of
     // reconnecting: it never connected.
