@@ -25,10 +25,15 @@ pub enum FormError {
     NoSuchUser,
     ContactSelf,
     ContactDuplicate,
+    /// Too many failed sign-ins from here or for this account.
+    Throttled,
+    /// Too many sign-ins at once.
+    Busy,
+    RegistrationClosed,
     Internal,
 }
 
-const ALL: [FormError; 11] = [
+const ALL: [FormError; 14] = [
     FormError::UserIdEmpty,
     FormError::UserIdTooLong,
     FormError::UserIdChars,
@@ -39,6 +44,9 @@ const ALL: [FormError; 11] = [
     FormError::NoSuchUser,
     FormError::ContactSelf,
     FormError::ContactDuplicate,
+    FormError::Throttled,
+    FormError::Busy,
+    FormError::RegistrationClosed,
     FormError::Internal,
 ];
 
@@ -56,6 +64,9 @@ impl FormError {
             Self::NoSuchUser => "no_such_user",
             Self::ContactSelf => "contact_self",
             Self::ContactDuplicate => "contact_duplicate",
+            Self::Throttled => "throttled",
+            Self::Busy => "busy",
+            Self::RegistrationClosed => "registration_closed",
             Self::Internal => "internal",
         }
     }
@@ -82,6 +93,13 @@ impl fmt::Display for FormError {
             Self::NoSuchUser => "There is no user with that ID.",
             Self::ContactSelf => "You cannot add yourself as a contact.",
             Self::ContactDuplicate => "That user is already one of your contacts.",
+            Self::Throttled => {
+                "Too many failed sign-ins. Please wait a minute before trying again."
+            }
+            Self::Busy => "Too many people are signing in right now. Please try again in a moment.",
+            Self::RegistrationClosed => {
+                "This site does not take new sign-ups. Ask its operator for an account."
+            }
             Self::Internal => "Something went wrong on our side. Please try again.",
         })
     }

@@ -49,7 +49,12 @@ impl Child {
             .env("CALLING_SECRET_KEY", SECRET_KEY)
             .env("CALLING_SDK_APP_ID", SDK_APP_ID.to_string())
             .env("CALLING_TURN_LISTEN", "127.0.0.1:0")
-            .env("RUST_LOG", "warn,stun_proto::auth=off");
+            .env("RUST_LOG", "warn,stun_proto::auth=off")
+            // Every simulated user connects from loopback, thousands at once.
+            .env("CALLING_MAX_PENDING_PER_IP", "100000")
+            .env("CALLING_MAX_PENDING", "100000")
+            .env("CALLING_MAX_SOCKETS", "100000")
+            .env("CALLING_MAX_HTTP_CONNECTIONS", "100000");
         for (name, value) in env {
             command.env(name, value);
         }

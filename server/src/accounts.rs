@@ -2,7 +2,10 @@
 //!
 //! Hashing costs ~19 MiB and tens of milliseconds of a core, so it runs on a few dedicated
 //! threads of the lowest priority: a burst of sign-ins queues there and takes the CPU that
-//! calls leave over, instead of stalling the async runtime or exhausting memory.
+//! calls leave over, instead of stalling the async runtime or exhausting memory. The queue is
+//! bounded ([`QUEUE_PER_THREAD`] jobs per thread): past it, a sign-in is refused at once with
+//! [`AccountError::Busy`] (503 and `Retry-After`) rather than waiting behind a flood, and a job
+//! whose request has gone (the client gave up) is skipped when its turn comes.
 
 use std::{
     fmt,
@@ -52,6 +55,10 @@ pub enum AccountError {
     BadCredentials,
     Storage(sqlx::Error),
     Hashing(String),
+    /// The hashing queue is full: try again shortly.
+    Busy,
+    /// This site does not take sign-ups (`CALLING_REGISTRATION=closed`).
+    RegistrationClosed,
 }
 
 impl fmt::Display for AccountError {
@@ -62,6 +69,8 @@ impl fmt::Display for AccountError {
             Self::BadCredentials => write!(f, "wrong user ID or password"),
             Self::Storage(e) => write!(f, "database: {e}"),
             Self::Hashing(e) => write!(f, "password hashing: {e}"),
+            Self::Busy => write!(f, "too many sign-ins at once"),
+            Self::RegistrationClosed => write!(f, "registration is closed"),
         }
     }
 }
@@ -87,6 +96,8 @@ impl From<AccountError> for FormError {
             AccountError::Rule(rule) => rule,
             AccountError::Taken => FormError::UserIdTaken,
             AccountError::BadCredentials => FormError::BadCredentials,
+            AccountError::Busy => FormError::Busy,
+            AccountError::RegistrationClosed => FormError::RegistrationClosed,
             AccountError::Storage(_) | AccountError::Hashing(_) => FormError::Internal,
         }
     }
@@ -100,9 +111,12 @@ fn argon2() -> Argon2<'static> {
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Jobs that may wait for each hashing thread: at ~25 ms a hash, about a second of waiting.
+pub const QUEUE_PER_THREAD: usize = 32;
+
 /// Runs argon2 off the async runtime, on `threads` threads of its own.
 pub struct Hasher {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
     /// Verified against when the user does not exist, so that an unknown user takes as long
     /// to refuse as a wrong password.
     decoy: OnceCell<PasswordHash>,
@@ -111,7 +125,12 @@ pub struct Hasher {
 impl Hasher {
     /// The threads end when the hasher is dropped.
     pub fn new(threads: usize) -> Self {
-        let (jobs, queue) = mpsc::channel::<Job>();
+        Self::with_queue(threads, threads.max(1) * QUEUE_PER_THREAD)
+    }
+
+    /// With room for `queue` waiting jobs.
+    pub fn with_queue(threads: usize, queue: usize) -> Self {
+        let (jobs, queue) = mpsc::sync_channel::<Job>(queue);
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..threads.max(1) {
             let queue = queue.clone();
@@ -143,10 +162,17 @@ impl Hasher {
     ) -> Result<T, AccountError> {
         let (done, result) = oneshot::channel();
         let job: Job = Box::new(move || {
+            // Nobody is waiting for this one any more: the client went away.
+            if done.is_closed() {
+                return;
+            }
             let _ = done.send(work());
         });
         let gone = || AccountError::Hashing("the hashing threads have stopped".into());
-        self.jobs.send(job).map_err(|_| gone())?;
+        self.jobs.try_send(job).map_err(|e| match e {
+            mpsc::TrySendError::Full(_) => AccountError::Busy,
+            mpsc::TrySendError::Disconnected(_) => gone(),
+        })?;
         result.await.map_err(|_| gone())
     }
 
@@ -297,6 +323,61 @@ mod tests {
             .verify("decoy password, never matched".into(), None)
             .await
             .unwrap());
+    }
+
+    /// Holds the hasher's only thread until the returned sender is dropped or sent to.
+    fn occupy(hasher: &Hasher) -> (std::sync::mpsc::Sender<()>, std::sync::mpsc::Receiver<()>) {
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (started, is_started) = std::sync::mpsc::channel::<()>();
+        let job: Job = Box::new(move || {
+            let _ = started.send(());
+            let _ = hold.recv();
+        });
+        hasher.jobs.try_send(job).unwrap();
+        (release, is_started)
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once() {
+        let hasher = Hasher::with_queue(1, 2);
+        let (release, started) = occupy(&hasher);
+        started.recv().unwrap();
+        for _ in 0..2 {
+            hasher.jobs.try_send(Box::new(|| ())).unwrap();
+        }
+        assert!(matches!(
+            hasher.hash("one too many".into()).await,
+            Err(AccountError::Busy)
+        ));
+        drop(release);
+        // Room comes back once the thread has worked through the queue.
+        let mut again = hasher.hash("room again".into()).await;
+        for _ in 0..200 {
+            if !matches!(again, Err(AccountError::Busy)) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            again = hasher.hash("room again".into()).await;
+        }
+        assert!(again.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_request_has_gone_is_skipped() {
+        let hasher = Hasher::with_queue(1, 4);
+        let (release, started) = occupy(&hasher);
+        started.recv().unwrap();
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = ran.clone();
+        let abandoned =
+            hasher.blocking(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+        // Polled once, so that its job is queued, then dropped as a handler is when its client
+        // disconnects.
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(1), abandoned).await;
+        drop(release);
+        // A later job runs after the abandoned one would have.
+        hasher.blocking(|| ()).await.unwrap();
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 
     #[tokio::test]

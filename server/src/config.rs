@@ -4,15 +4,32 @@ use std::fmt;
 
 use app::protocol::IceServer;
 
-use crate::{tls::TlsFiles, turn::settings::TurnSettings, usersig::SecretKey};
+use crate::{
+    http::HttpLimits, signaling::admission::AdmissionLimits, tls::TlsFiles,
+    turn::settings::TurnSettings, usersig::SecretKey,
+};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/calling.db";
 pub const DEFAULT_SDK_APP_ID: u64 = 1_400_000_000;
 pub const DEFAULT_USERSIG_TTL: i64 = 86_400;
 pub const DEFAULT_MAX_CALL_SIZE: usize = 9;
 
+/// Who may create an account on this site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registration {
+    /// Anyone, from the sign-up page.
+    Open,
+    /// Only the operator, with `server user add`.
+    Closed,
+}
+
 pub struct Config {
     pub database_url: String,
+    pub registration: Registration,
+    /// Count clients by the address a reverse proxy appends to `X-Forwarded-For`.
+    pub behind_proxy: bool,
+    pub http: HttpLimits,
+    pub admission: AdmissionLimits,
     pub sdk_app_id: u64,
     /// `None`: use the key stored in the database, generating it on first start.
     pub secret_key: Option<SecretKey>,
@@ -87,17 +104,49 @@ impl Config {
                 })
             }
         };
-        let secure_cookie = match get("CALLING_SECURE_COOKIE").as_deref() {
-            // Served over https by us, the cookie is for https only unless told otherwise.
-            None => tls.is_some(),
-            Some("0" | "false" | "no") => false,
-            Some("1" | "true" | "yes") => true,
+        let flag = |name: &'static str, default: bool| match get(name).as_deref() {
+            None => Ok(default),
+            Some("0" | "false" | "no") => Ok(false),
+            Some("1" | "true" | "yes") => Ok(true),
+            Some(_) => Err(ConfigError {
+                name,
+                reason: "must be true or false",
+            }),
+        };
+        // Served over https by us, the cookie is for https only unless told otherwise.
+        let secure_cookie = flag("CALLING_SECURE_COOKIE", tls.is_some())?;
+        let behind_proxy = flag("CALLING_BEHIND_PROXY", false)?;
+        let registration = match get("CALLING_REGISTRATION").as_deref() {
+            None | Some("open") => Registration::Open,
+            Some("closed") => Registration::Closed,
             Some(_) => {
                 return Err(ConfigError {
-                    name: "CALLING_SECURE_COOKIE",
-                    reason: "must be true or false",
+                    name: "CALLING_REGISTRATION",
+                    reason: "must be open or closed",
                 })
             }
+        };
+        let count = |name: &'static str, default: usize| -> Result<usize, ConfigError> {
+            match number(name, default as u64)? {
+                0 => Err(ConfigError {
+                    name,
+                    reason: "must be at least 1",
+                }),
+                n => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+            }
+        };
+        let http = HttpLimits {
+            max_connections: count(
+                "CALLING_MAX_HTTP_CONNECTIONS",
+                HttpLimits::default().max_connections,
+            )?,
+            ..HttpLimits::default()
+        };
+        let defaults = AdmissionLimits::default();
+        let admission = AdmissionLimits {
+            pending_per_ip: count("CALLING_MAX_PENDING_PER_IP", defaults.pending_per_ip)?,
+            pending: count("CALLING_MAX_PENDING", defaults.pending)?,
+            sockets: count("CALLING_MAX_SOCKETS", defaults.sockets)?,
         };
         let max_call_size = number("CALLING_MAX_CALL_SIZE", DEFAULT_MAX_CALL_SIZE as u64)?;
         if !(2..=64).contains(&max_call_size) {
@@ -123,6 +172,10 @@ impl Config {
         };
         let turn = TurnSettings::from_lookup(&get)?;
         Ok(Self {
+            registration,
+            behind_proxy,
+            http,
+            admission,
             turn,
             max_call_size: max_call_size as usize,
             allowed_origins,
@@ -170,6 +223,28 @@ mod tests {
                 .unwrap()
                 .secure_cookie
         );
+    }
+
+    #[test]
+    fn registration_proxy_and_caps() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.registration, Registration::Open);
+        assert!(!c.behind_proxy);
+        assert_eq!(c.admission.pending_per_ip, 16);
+        let c = with(&[
+            ("CALLING_REGISTRATION", "closed"),
+            ("CALLING_BEHIND_PROXY", "true"),
+            ("CALLING_MAX_PENDING_PER_IP", "20000"),
+        ])
+        .unwrap();
+        assert_eq!(c.registration, Registration::Closed);
+        assert!(c.behind_proxy);
+        assert_eq!(c.admission.pending_per_ip, 20_000);
+        let e = with(&[("CALLING_REGISTRATION", "invite-only")])
+            .err()
+            .unwrap();
+        assert!(e.to_string().starts_with("CALLING_REGISTRATION"), "{e}");
+        assert!(with(&[("CALLING_MAX_SOCKETS", "0")]).is_err());
     }
 
     #[test]

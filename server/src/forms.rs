@@ -1,12 +1,26 @@
 //! The HTML forms' endpoints. Each answers with a redirect: to the next page on success, or
 //! back to the form with `?error=<code>` so the page can say what went wrong.
 
+use std::time::{Duration, Instant};
+
 use app::rules::FormError;
-use axum::{extract::State, response::Redirect, routing::post, Form, Router};
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+    routing::post,
+    Form, Router,
+};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::{accounts::AccountError, contacts, db::unix_now, sessions, state::AppState};
+use crate::{
+    accounts::AccountError, config::Registration, contacts, db::unix_now, peer::ClientIp, sessions,
+    state::AppState, throttle::SignInThrottle,
+};
+
+/// How long a client should wait when the hashing queue is full.
+const BUSY_RETRY: Duration = Duration::from_secs(2);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -32,8 +46,8 @@ struct ContactForm {
     contact_id: String,
 }
 
-/// Back to `path` with the error, keeping what the user typed in the ID field.
-fn back(path: &str, error: FormError, user: Option<&str>) -> Redirect {
+/// `path` with the error, keeping what the user typed in the ID field.
+fn form_with_error(path: &str, error: FormError, user: Option<&str>) -> String {
     let mut query = vec![("error", error.code())];
     if let Some(user) = user {
         // Echo a bounded amount: the field is for correcting a typo, not for storing essays.
@@ -41,33 +55,103 @@ fn back(path: &str, error: FormError, user: Option<&str>) -> Redirect {
         query.push(("user", &user[..end]));
     }
     let query = serde_urlencoded::to_string(query).unwrap_or_default();
-    Redirect::to(&format!("{path}?{query}"))
+    format!("{path}?{query}")
+}
+
+/// Back to `path` with the error.
+fn back(path: &str, error: FormError, user: Option<&str>) -> Redirect {
+    Redirect::to(&form_with_error(path, error, user))
+}
+
+/// A refusal that must keep its status (429, 503) and `Retry-After` for clients that read
+/// them, while a browser is sent on to the form and its message by a refresh (a redirect
+/// would have to be a 3xx).
+fn retry_later(
+    status: StatusCode,
+    wait: Duration,
+    path: &str,
+    error: FormError,
+    user: &str,
+) -> Response {
+    let url = form_with_error(path, error, Some(user));
+    // The URL is built by serde_urlencoded, so it has no quotes or angle brackets to escape.
+    let body = format!(
+        "<!doctype html><meta charset=utf-8><meta http-equiv=refresh content=\"0;url={url}\">\
+         <title>Please wait</title><p>{error} <a href=\"{url}\">Back</a></p>"
+    );
+    (
+        status,
+        [
+            (header::RETRY_AFTER, wait.as_secs().max(1).to_string()),
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn sign_ins(state: &AppState) -> std::sync::MutexGuard<'_, SignInThrottle> {
+    state.sign_ins.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn report(context: &str, error: &dyn std::fmt::Display) {
     tracing::error!("{context}: {error}");
 }
 
+/// On a closed site the sign-up page sends visitors to sign in, saying why.
+pub async fn registration_gate(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if state.registration == Registration::Closed && request.uri().path() == "/register" {
+        return back("/login", FormError::RegistrationClosed, None).into_response();
+    }
+    next.run(request).await
+}
+
 async fn register(
     State(state): State<AppState>,
     session: Session,
     Form(form): Form<Credentials>,
-) -> Redirect {
+) -> Response {
     let user_id = form.user_id.trim();
-    let result = state
-        .accounts
-        .register(user_id, &form.password, unix_now())
-        .await;
+    let result = match state.registration {
+        Registration::Open => {
+            state
+                .accounts
+                .register(user_id, &form.password, unix_now())
+                .await
+        }
+        Registration::Closed => Err(AccountError::RegistrationClosed),
+    };
     enter(&session, "/register", user_id, result).await
 }
 
 async fn login(
     State(state): State<AppState>,
+    ip: ClientIp,
     session: Session,
     Form(form): Form<Credentials>,
-) -> Redirect {
+) -> Response {
     let user_id = form.user_id.trim();
+    let checked = sign_ins(&state).check(Instant::now(), user_id, ip);
+    if let Err(throttled) = checked {
+        return retry_later(
+            StatusCode::TOO_MANY_REQUESTS,
+            throttled.retry_after,
+            "/login",
+            FormError::Throttled,
+            user_id,
+        );
+    }
     let result = state.accounts.authenticate(user_id, &form.password).await;
+    match &result {
+        Ok(()) => sign_ins(&state).succeeded(user_id, ip),
+        Err(AccountError::BadCredentials) => sign_ins(&state).failed(Instant::now(), user_id, ip),
+        Err(_) => {}
+    }
     enter(&session, "/login", user_id, result).await
 }
 
@@ -77,18 +161,30 @@ async fn enter(
     form_path: &str,
     user_id: &str,
     result: Result<(), AccountError>,
-) -> Redirect {
-    if let Err(e) = result {
-        if e.is_internal() {
-            report(form_path, &e);
+) -> Response {
+    match result {
+        Err(AccountError::Busy) => {
+            return retry_later(
+                StatusCode::SERVICE_UNAVAILABLE,
+                BUSY_RETRY,
+                form_path,
+                FormError::Busy,
+                user_id,
+            )
         }
-        return back(form_path, e.into(), Some(user_id));
+        Err(e) => {
+            if e.is_internal() {
+                report(form_path, &e);
+            }
+            return back(form_path, e.into(), Some(user_id)).into_response();
+        }
+        Ok(()) => {}
     }
     if let Err(e) = sessions::sign_in(session, user_id).await {
         report("starting a session", &e);
-        return back("/login", FormError::Internal, Some(user_id));
+        return back("/login", FormError::Internal, Some(user_id)).into_response();
     }
-    Redirect::to("/")
+    Redirect::to("/").into_response()
 }
 
 async fn logout(session: Session) -> Redirect {

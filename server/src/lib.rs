@@ -3,7 +3,8 @@
 //!
 //! - [`config`]: environment variables.
 //! - [`db`]: SQLite, migrations, the stored UserSig key.
-//! - [`accounts`]: registration and sign-in (argon2id off the async runtime).
+//! - [`accounts`]: registration and sign-in (argon2id off the async runtime); [`admin`]: the
+//!   operator's command line.
 //! - [`sessions`]: session cookies stored in SQLite, and the page guard.
 //! - [`usersig`]: Tencent TLSSigAPIv2 UserSigs, minted and verified.
 //! - [`contacts`]: contact lists.
@@ -11,6 +12,8 @@
 //! - [`history`]: the call history the server records.
 //! - [`caching`]: cache headers for pages and assets.
 //! - [`forms`], [`api`]: the HTTP edges; [`backend`]: the data the pages load.
+//! - [`http`]: the accept loop, with hyper's timeouts and a connection cap; [`peer`]: the
+//!   client's address; [`throttle`]: failed sign-ins per address and account.
 //!
 //! Where things go: call logic in the switchboard (`signaling::switchboard`), pure and tested on
 //! a fake clock in `tests/calls/`; socket handling in `signaling::ws`; anything stored in its own
@@ -20,6 +23,7 @@
 //! through the code.
 
 pub mod accounts;
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod backend;
@@ -29,9 +33,12 @@ pub mod contacts;
 pub mod db;
 pub mod forms;
 pub mod history;
+pub mod http;
+pub mod peer;
 pub mod sessions;
 pub mod signaling;
 pub mod state;
+pub mod throttle;
 pub mod tls;
 pub mod turn;
 pub mod usersig;
@@ -39,7 +46,11 @@ pub mod usersig;
 use std::sync::Arc;
 
 use app::{backend::SharedBackend, shell, App};
-use axum::{middleware::from_fn, routing::get, Router};
+use axum::{
+    middleware::{from_fn, from_fn_with_state},
+    routing::get,
+    Router,
+};
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{compression::CompressionLayer, limit::RequestBodyLimitLayer, CompressionLevel};
@@ -71,6 +82,8 @@ pub type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 /// handlers share (for tests that drive a connection without HTTP).
 pub struct Site {
     pub router: Router,
+    /// The HTTP server's caps and timeouts, for [`http::serve`].
+    pub http: http::HttpLimits,
     pub background: Vec<Task>,
     pub state: AppState,
 }
@@ -107,6 +120,7 @@ impl From<turn::TurnError> for BuildError {
 
 /// Opens the database, runs migrations and assembles the router.
 pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site, BuildError> {
+    let http = config.http;
     let db = db::open(&config.database_url).await?;
     let key = db::secret_key(&db, config.secret_key).await?;
     let session_store = sessions::store(db.clone()).await?;
@@ -129,9 +143,13 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
         signaling: Arc::new(Signaling {
             hub: hub.clone(),
             allowed_origins: config.allowed_origins,
+            admission: signaling::admission::Admission::new(config.admission),
             ice: turn.issuer,
             relay: turn.relay.as_ref().map(|r| r.link.clone()),
         }),
+        registration: config.registration,
+        behind_proxy: config.behind_proxy,
+        sign_ins: Arc::default(),
     };
     let backend: SharedBackend = Arc::new(backend::SiteBackend { db: db.clone() });
     let pkg_dir =
@@ -155,6 +173,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(from_fn(caching::cache_headers))
         .route("/ws", get(signaling::ws::upgrade))
+        .layer(from_fn_with_state(state.clone(), forms::registration_gate))
         .layer(from_fn(sessions::guard))
         .layer(sessions::layer(session_store.clone(), config.secure_cookie))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
@@ -163,6 +182,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
     background.extend(relay_task);
     Ok(Site {
         router,
+        http,
         background,
         state,
     })

@@ -1,8 +1,11 @@
 //! Run with: `make run` (or `cargo leptos serve --release`).
+//! `server user add <userID>` creates an account, its password read from standard input.
 
 use anyhow::Context;
 use axum::serve::ListenerExt;
 use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "usage: server [user add <userID>]   (the password is read from stdin)";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -13,10 +16,26 @@ async fn main() -> anyhow::Result<()> {
         }))
         .init();
 
+    let config = server::config::Config::from_env()?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] => {}
+        ["user", "add", user_id] => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            server::admin::add_user(&config, user_id, password).await?;
+            println!("added {user_id}");
+            return Ok(());
+        }
+        _ => anyhow::bail!(USAGE),
+    }
+
     let leptos =
         leptos::prelude::get_configuration(None).context("reading the Leptos configuration")?;
     let addr = leptos.leptos_options.site_addr;
-    let config = server::config::Config::from_env()?;
     let tls = config
         .tls
         .clone()
@@ -38,9 +57,7 @@ async fn main() -> anyhow::Result<()> {
             tokio::spawn(tls.reloader());
             let listener = tls.listen(tcp)?;
             tracing::info!("serving on https://{local}");
-            axum::serve(listener, site.router)
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            server::http::serve(listener, site.router, site.http, shutdown_signal()).await;
         }
         None => {
             tracing::info!("serving on http://{local}");
@@ -52,9 +69,7 @@ async fn main() -> anyhow::Result<()> {
                     tracing::debug!("TCP_NODELAY: {e}");
                 }
             });
-            axum::serve(listener, site.router)
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            server::http::serve(listener, site.router, site.http, shutdown_signal()).await;
         }
     }
     Ok(())

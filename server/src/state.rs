@@ -8,7 +8,9 @@ use sqlx::SqlitePool;
 
 use crate::{
     accounts::Accounts,
-    signaling::hub::Hub,
+    config::Registration,
+    signaling::{admission::Admission, hub::Hub},
+    throttle::SignInThrottle,
     turn::{edge::RelayLink, ice::IceIssuer},
     usersig::SecretKey,
 };
@@ -25,6 +27,8 @@ pub struct SigIssuer {
 pub struct Signaling {
     pub hub: Arc<Hub>,
     pub allowed_origins: Vec<String>,
+    /// Caps on sockets, before and after login.
+    pub admission: Arc<Admission>,
     /// Each login's `iceServers`, with relay credentials minted for it.
     pub ice: IceIssuer,
     /// The embedded relay, told of each credential minted.
@@ -38,6 +42,10 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     pub sigs: Arc<SigIssuer>,
     pub signaling: Arc<Signaling>,
+    pub registration: Registration,
+    /// Count clients by `X-Forwarded-For` (see `peer`).
+    pub behind_proxy: bool,
+    pub sign_ins: Arc<std::sync::Mutex<SignInThrottle>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

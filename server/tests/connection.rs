@@ -13,7 +13,7 @@ use futures_channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use server::{
-    signaling::ws::{serve, DEAD_AFTER, LOGIN_WITHIN, PING_EVERY},
+    signaling::ws::{serve, DEAD_AFTER, LOGIN_WITHIN, PING_EVERY, WRITE_WITHIN},
     state::AppState,
     usersig::{mint, SecretKey},
 };
@@ -172,4 +172,83 @@ async fn ringing_times_out_on_the_server() {
     assert_eq!(bob.recv().await["type"], "callingTimeout");
     assert_eq!(alice.recv().await["type"], "noResp");
     assert_eq!(alice.recv().await["type"], "callEnd");
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_is_dropped_at_the_login_deadline() {
+    let db = TempDb::new();
+    let state = start(&db).await;
+    tokio::time::pause();
+    let (_to_server, stream) = unbounded::<Result<Message, Infallible>>();
+    // Room for one frame (the first ping), never read: every later write waits forever.
+    let (sink, _never_read) = futures_channel::mpsc::channel::<Message>(0);
+    let ended = tokio::time::timeout(
+        LOGIN_WITHIN + Duration::from_secs(1),
+        serve(state, sink, stream),
+    );
+    assert!(
+        ended.await.is_ok(),
+        "a write to a client that does not read held the connection past its login deadline"
+    );
+}
+
+#[tokio::test]
+async fn a_logged_in_client_that_stops_reading_is_dropped() {
+    let db = TempDb::new();
+    let state = start(&db).await;
+    let (to_server, stream) = unbounded::<Result<Message, Infallible>>();
+    let (sink, mut from_server) = futures_channel::mpsc::channel::<Message>(4);
+    let task = tokio::spawn(serve(state, sink, stream));
+    let sig = mint(
+        &SecretKey::new(KEY.into()),
+        APP,
+        "alice",
+        server::db::unix_now(),
+        3600,
+        None,
+    );
+    let login = json!({"type": "login", "userID": "alice", "userSig": sig});
+    to_server
+        .unbounded_send(Ok(Message::Text(login.to_string().into())))
+        .unwrap();
+    loop {
+        match tokio::time::timeout(PATIENCE, from_server.next())
+            .await
+            .unwrap()
+        {
+            Some(Message::Text(t)) if t.as_str().contains("loggedIn") => break,
+            Some(Message::Ping(_)) => continue,
+            other => panic!("expected the login, got {other:?}"),
+        }
+    }
+    // Settle the login's database work, then stop reading for good while still talking, so
+    // that only a stuck write can end the connection.
+    to_server
+        .unbounded_send(Ok(Message::Text(
+            json!({"type": "hangup", "req": 0}).to_string().into(),
+        )))
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::pause();
+    let talker = tokio::spawn(async move {
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            if to_server
+                .unbounded_send(Ok(Message::Pong(Vec::new().into())))
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    // The outbox fills with pings (one per PING_EVERY) until a write waits; it may wait
+    // WRITE_WITHIN.
+    let fills_by = PING_EVERY * 6;
+    let ended = tokio::time::timeout(fills_by + WRITE_WITHIN, task).await;
+    assert!(
+        ended.is_ok(),
+        "a client that stopped reading is still connected"
+    );
+    talker.abort();
+    drop(from_server);
 }

@@ -2,11 +2,12 @@
 //!
 //! - [`switchboard`]: the pure state machine of users, invitations and rooms.
 //! - [`hub`]: the switchboard behind a lock, its outputs routed to each connection's outbox.
-//! - [`limits`]: per-connection message rate.
+//! - [`limits`]: per-connection message rate; [`admission`]: caps on sockets.
 //! - [`presence`]: telling contacts who is online, in a call or offline.
 //! - [`ws`]: the WebSocket edge: login, framing, limits, and the timer that drives timeouts.
 //! - [`groups`]: named sets of users stored in the database, for `groupCall` with a `groupID`.
 
+pub mod admission;
 pub mod groups;
 pub mod hub;
 pub mod limits;

@@ -28,12 +28,13 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::time::{Duration, Instant};
 
 use super::{
+    admission::{Pending, Refused, Socket},
     groups,
     hub::{self, Hub, Inbox, Outbox, Outgoing},
     limits::RateLimit,
     switchboard::ConnId,
 };
-use crate::{db::unix_now, state::AppState, usersig};
+use crate::{db::unix_now, peer::ClientIp, state::AppState, usersig};
 
 pub const MAX_FRAME: usize = 64 * 1024;
 pub const HARD_MAX_FRAME: usize = 256 * 1024;
@@ -42,24 +43,44 @@ pub const LOGIN_WITHIN: Duration = Duration::from_secs(10);
 pub const PING_EVERY: Duration = Duration::from_secs(20);
 /// Nothing heard (not even a pong) for this long: the peer is gone.
 pub const DEAD_AFTER: Duration = Duration::from_secs(50);
+/// A frame the client has not taken within this long (it stopped reading, and the socket's
+/// buffers are full) ends the connection. Writes also end at the login and dead-peer
+/// deadlines, so that no write can hold a connection past them.
+pub const WRITE_WITHIN: Duration = Duration::from_secs(10);
+/// What a client refused for the socket caps is told to wait, in seconds.
+const RETRY_AFTER_S: &str = "10";
 const RATE_PER_SECOND: f64 = 50.0;
 const RATE_BURST: f64 = 200.0;
 
 pub async fn upgrade(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
     if !origin_allowed(&headers, &state.signaling.allowed_origins) {
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
+    let places = match state.signaling.admission.admit(ip) {
+        Ok(places) => places,
+        Err(refused) => {
+            let (status, why) = match refused {
+                Refused::Address => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too many connections from this address are still logging in",
+                ),
+                Refused::Full => (StatusCode::SERVICE_UNAVAILABLE, "too many connections"),
+            };
+            return (status, [(header::RETRY_AFTER, RETRY_AFTER_S)], why).into_response();
+        }
+    };
     ws.read_buffer_size(BUFFER)
         .write_buffer_size(BUFFER)
         .max_message_size(HARD_MAX_FRAME)
         .max_frame_size(HARD_MAX_FRAME)
         .on_upgrade(move |socket: WebSocket| {
             let (sink, stream) = socket.split();
-            serve(state, sink, stream)
+            serve_admitted(state, places, sink, stream)
         })
 }
 
@@ -106,6 +127,11 @@ struct Connection<W> {
     relay_usernames: VecDeque<String>,
     /// The client was told it is over the rate; it hears nothing more until it is not.
     told_limited: bool,
+    /// Until login: the deadline, and this socket's place among those logging in.
+    login_by: Option<Instant>,
+    pending: Option<Pending>,
+    /// When the client was last heard from.
+    heard: Instant,
     sink: W,
 }
 
@@ -114,11 +140,25 @@ struct Connection<W> {
 const HELD_CREDENTIALS: usize = 4;
 
 /// One connection's life: frames in, outbox out, pings, until either side closes.
-pub async fn serve<W, R, E>(state: AppState, sink: W, mut stream: R)
+pub async fn serve<W, R, E>(state: AppState, sink: W, stream: R)
 where
     W: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, E>> + Unpin,
 {
+    serve_admitted(state, None, sink, stream).await
+}
+
+/// [`serve`], holding the places `admitted` gave it until it logs in and until it ends.
+async fn serve_admitted<W, R, E>(
+    state: AppState,
+    admitted: impl Into<Option<(Socket, Pending)>>,
+    sink: W,
+    mut stream: R,
+) where
+    W: Sink<Message> + Unpin,
+    R: Stream<Item = Result<Message, E>> + Unpin,
+{
+    let (_socket, pending) = admitted.into().unzip();
     let hub = state.signaling.hub.clone();
     let (outbox, mut inbox) = hub::outbox();
     let mut conn = Connection {
@@ -133,15 +173,16 @@ where
         refresh_ice: None,
         relay_usernames: VecDeque::new(),
         told_limited: false,
+        login_by: Some(Instant::now() + LOGIN_WITHIN),
+        pending,
+        heard: Instant::now(),
         sink,
     };
-    let login_by = tokio::time::sleep(LOGIN_WITHIN);
-    tokio::pin!(login_by);
     let mut ping = tokio::time::interval(PING_EVERY);
-    let mut heard = Instant::now();
     let kill = inbox.kill.clone();
     loop {
         let refresh_ice = conn.refresh_ice;
+        let login_by = conn.login_by;
         let flow = tokio::select! {
             // First: a connection the hub has dropped ends now, whatever else is ready.
             biased;
@@ -151,7 +192,7 @@ where
             }
             frame = stream.next() => match frame {
                 Some(Ok(msg)) => {
-                    heard = Instant::now();
+                    conn.heard = Instant::now();
                     conn.on_frame(msg).await
                 }
                 Some(Err(_)) | None => Flow::Close,
@@ -161,14 +202,14 @@ where
                 Some(Outgoing::Close) | None => Flow::Close,
             },
             _ = ping.tick() => {
-                if heard.elapsed() > DEAD_AFTER {
+                if conn.heard.elapsed() > DEAD_AFTER {
                     Flow::Close
                 } else {
                     conn.send_raw(Message::Ping(Vec::new().into())).await
                 }
             }
             _ = crate::sleep_until(refresh_ice), if refresh_ice.is_some() => conn.send_ice_servers().await,
-            _ = &mut login_by, if conn.user.is_none() => {
+            _ = crate::sleep_until(login_by), if login_by.is_some() => {
                 let _ = conn.refuse(None, Refusal::LoginTimeout).await;
                 Flow::Close
             }
@@ -213,18 +254,34 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
             return Flow::Close;
         }
         let kill = self.kill.clone();
+        let deadline = self.write_deadline();
         let sent = tokio::select! {
             biased;
             () = kill.notified() => {
                 self.killed = true;
                 return Flow::Close;
             }
-            sent = self.sink.send(msg) => sent,
+            sent = tokio::time::timeout_at(deadline, self.sink.send(msg)) => sent,
         };
         match sent {
-            Ok(()) => Flow::Continue,
-            Err(_) => Flow::Close,
+            Ok(Ok(())) => Flow::Continue,
+            Ok(Err(_)) => Flow::Close,
+            Err(_) => {
+                // The client does not read: whatever it is owed, it cannot take it.
+                self.killed = true;
+                Flow::Close
+            }
         }
+    }
+
+    /// The latest a write may finish: [`WRITE_WITHIN`], or sooner if the login or the
+    /// dead-peer deadline comes first.
+    fn write_deadline(&self) -> Instant {
+        let mut deadline = (Instant::now() + WRITE_WITHIN).min(self.heard + DEAD_AFTER);
+        if let Some(login_by) = self.login_by {
+            deadline = deadline.min(login_by);
+        }
+        deadline
     }
 
     async fn send_text(&mut self, frame: String) -> Flow {
@@ -304,6 +361,8 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
             return Flow::Close;
         }
         self.user = Some(user_id.clone());
+        self.login_by = None;
+        self.pending = None;
         self.hub
             .login(self.id, user_id.clone(), self.outbox.clone());
         for msg in super::presence::snapshot(&self.state.db, &self.hub, &user_id).await {

@@ -49,6 +49,11 @@ impl Drop for TempDb {
 }
 
 pub fn config(db: &TempDb, key: Option<&str>) -> Config {
+    config_with(db, key, &[])
+}
+
+/// [`config`], with more variables set.
+pub fn config_with(db: &TempDb, key: Option<&str>, vars: &[(&str, &str)]) -> Config {
     let url = db.url();
     let key = key.map(str::to_owned);
     Config::from_lookup(|name| match name {
@@ -56,7 +61,10 @@ pub fn config(db: &TempDb, key: Option<&str>) -> Config {
         "CALLING_SECRET_KEY" => key.clone(),
         "CALLING_TURN_LISTEN" => Some("127.0.0.1:0".into()),
         "CALLING_TURN_SECRET" => Some(TURN_SECRET.into()),
-        _ => None,
+        _ => vars
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string()),
     })
     .expect("test config")
 }
@@ -75,9 +83,19 @@ pub async fn serve(config: Config) -> SocketAddr {
 
 /// Like [`serve`], with static files from `site_root`.
 pub async fn serve_site(config: Config, site_root: &str) -> SocketAddr {
-    let site = server::build(config, leptos_options(site_root))
+    serve_with(config, site_root, |_| {}).await
+}
+
+/// Like [`serve_site`], with the HTTP limits changed by `limits`.
+pub async fn serve_with(
+    config: Config,
+    site_root: &str,
+    limits: impl FnOnce(&mut server::http::HttpLimits),
+) -> SocketAddr {
+    let mut site = server::build(config, leptos_options(site_root))
         .await
         .expect("build site");
+    limits(&mut site.http);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -85,6 +103,11 @@ pub async fn serve_site(config: Config, site_root: &str) -> SocketAddr {
     for task in site.background {
         tokio::spawn(task);
     }
-    tokio::spawn(async move { axum::serve(listener, site.router).await });
+    tokio::spawn(server::http::serve(
+        listener,
+        site.router,
+        site.http,
+        std::future::pending(),
+    ));
     addr
 }
