@@ -17,6 +17,8 @@ pub struct HomeData {
     pub contacts: Vec<Contact>,
     /// Incoming calls missed since the user last opened their history.
     pub missed: u32,
+    /// Whom the user has blocked.
+    pub blocked: Vec<String>,
 }
 
 /// One call in someone's history: one invitee of one invitation.
@@ -59,6 +61,9 @@ pub async fn load_home() -> Result<Option<HomeData>, ServerFnError> {
 pub struct HistoryData {
     pub user_id: String,
     pub entries: Vec<HistoryEntry>,
+    /// The server's Unix time when the list was read: what the page shows is complete up to
+    /// then, so that is how far it may mark calls seen.
+    pub as_of: i64,
 }
 
 /// The signed-in user's recent calls, or `None` when nobody is signed in.
@@ -68,6 +73,19 @@ pub async fn load_history() -> Result<Option<HistoryData>, ServerFnError> {
     let parts = expect_context::<http::request::Parts>();
     backend
         .history(&parts)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// The user has seen their history as it was at `as_of`: missed calls up to then stop counting.
+/// A POST of its own (server functions are POSTs), so that merely loading the page, which any
+/// site can make a browser do, marks nothing.
+#[server(endpoint = "history/seen")]
+pub async fn mark_history_seen(as_of: i64) -> Result<(), ServerFnError> {
+    let backend = expect_context::<crate::backend::SharedBackend>();
+    let parts = expect_context::<http::request::Parts>();
+    backend
+        .mark_history_seen(&parts, as_of)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))
 }

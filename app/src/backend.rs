@@ -24,6 +24,13 @@ pub trait Backend: Send + Sync + 'static {
         &'a self,
         request: &'a http::request::Parts,
     ) -> BoxFuture<'a, Result<Option<HistoryData>, FormError>>;
+
+    /// Marks the signed-in user's calls up to `as_of` (Unix seconds) seen.
+    fn mark_history_seen<'a>(
+        &'a self,
+        request: &'a http::request::Parts,
+        as_of: i64,
+    ) -> BoxFuture<'a, Result<(), FormError>>;
 }
 
 /// How the backend travels in Leptos' context.

@@ -25,6 +25,10 @@ pub enum FormError {
     NoSuchUser,
     ContactSelf,
     ContactDuplicate,
+    /// One of the two has blocked the other.
+    ContactBlocked,
+    BlockSelf,
+    BlockedTooMany,
     /// Too many failed sign-ins from here or for this account.
     Throttled,
     /// Too many sign-ins at once.
@@ -33,7 +37,7 @@ pub enum FormError {
     Internal,
 }
 
-const ALL: [FormError; 14] = [
+const ALL: [FormError; 17] = [
     FormError::UserIdEmpty,
     FormError::UserIdTooLong,
     FormError::UserIdChars,
@@ -44,6 +48,9 @@ const ALL: [FormError; 14] = [
     FormError::NoSuchUser,
     FormError::ContactSelf,
     FormError::ContactDuplicate,
+    FormError::ContactBlocked,
+    FormError::BlockSelf,
+    FormError::BlockedTooMany,
     FormError::Throttled,
     FormError::Busy,
     FormError::RegistrationClosed,
@@ -64,6 +71,9 @@ impl FormError {
             Self::NoSuchUser => "no_such_user",
             Self::ContactSelf => "contact_self",
             Self::ContactDuplicate => "contact_duplicate",
+            Self::ContactBlocked => "contact_blocked",
+            Self::BlockSelf => "block_self",
+            Self::BlockedTooMany => "blocked_too_many",
             Self::Throttled => "throttled",
             Self::Busy => "busy",
             Self::RegistrationClosed => "registration_closed",
@@ -93,6 +103,12 @@ impl fmt::Display for FormError {
             Self::NoSuchUser => "There is no user with that ID.",
             Self::ContactSelf => "You cannot add yourself as a contact.",
             Self::ContactDuplicate => "That user is already one of your contacts.",
+            // The same words whichever side blocked: a blocked user learns nothing.
+            Self::ContactBlocked => {
+                "That user cannot be added. If you blocked them, unblock them first."
+            }
+            Self::BlockSelf => "You cannot block yourself.",
+            Self::BlockedTooMany => "You have blocked as many users as you can. Unblock some first.",
             Self::Throttled => {
                 "Too many failed sign-ins. Please wait a minute before trying again."
             }

@@ -203,3 +203,30 @@ test('signing in elsewhere takes the calls; this tab can take them back', async 
   await expect(notice).toHaveCount(0);
   await expect(second.getByRole('alertdialog', { name: 'You signed in somewhere else' })).toBeVisible();
 });
+
+test('blocking a caller: their calls never ring, and they can be unblocked', async ({ browser, server }) => {
+  const alice = await person(browser, server.url, 'alice');
+  const mallory = await person(browser, server.url, 'mallory');
+  await addContact(alice.page, mallory.id);
+  await expect(row(alice.page, mallory.id)).toContainText('Online');
+  // A call alice declines leaves mallory a way to call back from the history.
+  await alice.page.getByRole('button', { name: `Audio call ${mallory.id}` }).click();
+  await mallory.page.getByRole('alertdialog', { name: alice.id }).getByRole('button', { name: 'Decline' }).click();
+  await expect(alice.page.getByRole('dialog', { name: mallory.id }).getByRole('status')).toHaveText('Declined');
+  await alice.page.getByRole('button', { name: 'Close' }).click();
+
+  await alice.page.getByRole('button', { name: `Block ${mallory.id}` }).click();
+  await expect(alice.page.getByRole('list', { name: 'Blocked users' })).toContainText(mallory.id);
+  await expect(alice.page.getByRole('list', { name: 'Your contacts' })).toHaveCount(0);
+
+  // Mallory calls back: it rings on mallory's side, never on alice's.
+  await mallory.page.getByRole('link', { name: /History/ }).click();
+  await mallory.page.getByRole('button', { name: `Call back ${alice.id}` }).click();
+  await expect(mallory.page.getByRole('dialog', { name: alice.id })).toContainText('Calling…');
+  await alice.page.waitForTimeout(1500);
+  await expect(alice.page.getByRole('alertdialog')).toHaveCount(0);
+  await mallory.page.getByRole('button', { name: 'Cancel' }).click();
+
+  await alice.page.getByRole('button', { name: `Unblock ${mallory.id}` }).click();
+  await expect(alice.page.getByRole('list', { name: 'Blocked users' })).toHaveCount(0);
+});

@@ -9,7 +9,7 @@ use http::request::Parts;
 use sqlx::SqlitePool;
 use tower_sessions::Session;
 
-use crate::{contacts, history, sessions};
+use crate::{blocks, contacts, history, sessions};
 
 /// How many calls the history page shows.
 const HISTORY_LIMIT: u32 = 200;
@@ -32,15 +32,47 @@ impl Backend for SiteBackend {
             let Some(user_id) = signed_in(request).await else {
                 return Ok(None);
             };
+            let as_of = crate::db::unix_now();
             let entries = history::list(&self.db, &user_id, HISTORY_LIMIT).await;
-            let seen = history::mark_seen(&self.db, &user_id, crate::db::unix_now()).await;
+            // Fetched by the page itself (a server function's POST, as when moving to the
+            // history within the site), the list is being looked at: mark it seen in the same
+            // request, so the next page's count already knows. A GET of /history renders it
+            // without marking anything; the page marks it once it is on screen.
+            let seen = match (&entries, request.method == http::Method::POST) {
+                (Ok(_), true) => history::mark_seen(&self.db, &user_id, as_of).await,
+                _ => Ok(()),
+            };
             match (entries, seen) {
-                (Ok(entries), Ok(())) => Ok(Some(HistoryData { user_id, entries })),
+                (Ok(entries), Ok(())) => Ok(Some(HistoryData {
+                    user_id,
+                    entries,
+                    as_of,
+                })),
                 (Err(e), _) | (_, Err(e)) => {
                     tracing::error!("call history: {e}");
                     Err(FormError::Internal)
                 }
             }
+        })
+    }
+
+    fn mark_history_seen<'a>(
+        &'a self,
+        request: &'a Parts,
+        as_of: i64,
+    ) -> BoxFuture<'a, Result<(), FormError>> {
+        Box::pin(async move {
+            let Some(user_id) = signed_in(request).await else {
+                return Err(FormError::Internal);
+            };
+            // Never past now: a page cannot mark calls seen that have not happened yet.
+            let up_to = as_of.min(crate::db::unix_now());
+            history::mark_seen(&self.db, &user_id, up_to)
+                .await
+                .map_err(|e| {
+                    tracing::error!("marking history seen: {e}");
+                    FormError::Internal
+                })
         })
     }
 
@@ -62,8 +94,13 @@ impl Backend for SiteBackend {
                     tracing::error!("counting missed calls: {e}");
                     FormError::Internal
                 })?;
+            let blocked = blocks::list(&self.db, &user_id).await.map_err(|e| {
+                tracing::error!("listing blocked users: {e}");
+                FormError::Internal
+            })?;
             Ok(Some(HomeData {
                 missed,
+                blocked,
                 user_id,
                 contacts: contacts
                     .into_iter()

@@ -41,6 +41,8 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     /// Most people in one call, the caller included.
     pub max_call_size: usize,
+    /// The longest an invitation rings, whatever its `timeout`.
+    pub max_ring: std::time::Duration,
     /// Origins besides the site's own that may open the signaling WebSocket.
     pub allowed_origins: Vec<String>,
     /// STUN/TURN servers handed to clients at login, after our relay's.
@@ -155,6 +157,13 @@ impl Config {
                 reason: "must be between 2 and 64",
             });
         }
+        let max_ring = number("CALLING_MAX_RING_S", 600)?;
+        if !(10..=86_400).contains(&max_ring) {
+            return Err(ConfigError {
+                name: "CALLING_MAX_RING_S",
+                reason: "must be between 10 and 86400 seconds",
+            });
+        }
         let allowed_origins = get("CALLING_ALLOWED_ORIGINS")
             .map(|v| {
                 v.split(',')
@@ -178,6 +187,7 @@ impl Config {
             admission,
             turn,
             max_call_size: max_call_size as usize,
+            max_ring: std::time::Duration::from_secs(max_ring),
             allowed_origins,
             ice_servers,
             database_url: get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),

@@ -10,6 +10,8 @@ pub enum ContactError {
     Rule(FormError),
     NoSuchUser,
     Duplicate,
+    /// One of the two has blocked the other.
+    Blocked,
     Storage(sqlx::Error),
 }
 
@@ -19,6 +21,7 @@ impl fmt::Display for ContactError {
             Self::Rule(e) => write!(f, "{e}"),
             Self::NoSuchUser => write!(f, "no such user"),
             Self::Duplicate => write!(f, "already a contact"),
+            Self::Blocked => write!(f, "blocked"),
             Self::Storage(e) => write!(f, "database: {e}"),
         }
     }
@@ -32,6 +35,7 @@ impl From<ContactError> for FormError {
             ContactError::Rule(rule) => rule,
             ContactError::NoSuchUser => FormError::NoSuchUser,
             ContactError::Duplicate => FormError::ContactDuplicate,
+            ContactError::Blocked => FormError::ContactBlocked,
             ContactError::Storage(_) => FormError::Internal,
         }
     }
@@ -54,19 +58,27 @@ pub async fn add(
     now: i64,
 ) -> Result<(), ContactError> {
     check_contact(owner, contact).map_err(ContactError::Rule)?;
-    // The foreign key refuses unknown users and the primary key refuses duplicates, in one
-    // statement, so there is no window between checking and inserting.
-    sqlx::query("INSERT INTO contacts (owner_id, contact_id, created_at) VALUES (?, ?, ?)")
-        .bind(owner)
-        .bind(contact)
-        .bind(now)
-        .execute(db)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => ContactError::NoSuchUser,
-            sqlx::Error::Database(d) if d.is_unique_violation() => ContactError::Duplicate,
-            _ => ContactError::Storage(e),
-        })?;
+    // The foreign key refuses unknown users, the primary key duplicates and the condition a
+    // block either way, in one statement, so there is no window between checking and
+    // inserting.
+    let done = sqlx::query(
+        "INSERT INTO contacts (owner_id, contact_id, created_at) SELECT ?1, ?2, ?3
+         WHERE NOT EXISTS (SELECT 1 FROM blocks WHERE (owner_id = ?1 AND blocked_id = ?2)
+                                                   OR (owner_id = ?2 AND blocked_id = ?1))",
+    )
+    .bind(owner)
+    .bind(contact)
+    .bind(now)
+    .execute(db)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => ContactError::NoSuchUser,
+        sqlx::Error::Database(d) if d.is_unique_violation() => ContactError::Duplicate,
+        _ => ContactError::Storage(e),
+    })?;
+    if done.rows_affected() == 0 {
+        return Err(ContactError::Blocked);
+    }
     Ok(())
 }
 

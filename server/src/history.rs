@@ -101,7 +101,7 @@ struct Row {
     outcome: String,
 }
 
-/// `user`'s calls, made and received, newest first.
+/// `user`'s calls, made and received, newest first; not those from users they have blocked.
 pub async fn list(
     db: &SqlitePool,
     user: &str,
@@ -109,7 +109,8 @@ pub async fn list(
 ) -> Result<Vec<HistoryEntry>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT invite_id, caller_id, callee_id, call_type, is_group, started_at, answered_at, ended_at, outcome
-         FROM call_history WHERE caller_id = ?1 OR callee_id = ?1
+         FROM call_history WHERE (caller_id = ?1 OR callee_id = ?1)
+         AND NOT (callee_id = ?1 AND caller_id IN (SELECT blocked_id FROM blocks WHERE owner_id = ?1))
          ORDER BY started_at DESC, rowid DESC LIMIT ?2",
     )
     .bind(user)
@@ -140,7 +141,8 @@ pub async fn missed_since_seen(db: &SqlitePool, user: &str) -> Result<u32, sqlx:
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM call_history
          WHERE callee_id = ?1 AND outcome IN ('no_answer', 'cancelled')
-         AND ended_at > (SELECT history_seen_at FROM users WHERE user_id = ?1)",
+         AND ended_at > (SELECT history_seen_at FROM users WHERE user_id = ?1)
+         AND caller_id NOT IN (SELECT blocked_id FROM blocks WHERE owner_id = ?1)",
     )
     .bind(user)
     .fetch_one(db)
@@ -150,7 +152,8 @@ pub async fn missed_since_seen(db: &SqlitePool, user: &str) -> Result<u32, sqlx:
 
 /// `user` has just seen their history.
 pub async fn mark_seen(db: &SqlitePool, user: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET history_seen_at = ? WHERE user_id = ?")
+    // Only forward: an old page marking what it showed must not bring back newer calls.
+    sqlx::query("UPDATE users SET history_seen_at = MAX(history_seen_at, ?) WHERE user_id = ?")
         .bind(now)
         .bind(user)
         .execute(db)

@@ -7,13 +7,14 @@
 //!   operator's command line.
 //! - [`sessions`]: session cookies stored in SQLite, and the page guard.
 //! - [`usersig`]: Tencent TLSSigAPIv2 UserSigs, minted and verified.
-//! - [`contacts`]: contact lists.
+//! - [`contacts`]: contact lists; [`blocks`]: whom each user has blocked.
 //! - [`signaling`]: the `/ws` WebSocket: invitations, rooms and WebRTC negotiation.
 //! - [`history`]: the call history the server records.
 //! - [`caching`]: cache headers for pages and assets.
 //! - [`forms`], [`api`]: the HTTP edges; [`backend`]: the data the pages load.
 //! - [`http`]: the accept loop, with hyper's timeouts and a connection cap; [`peer`]: the
-//!   client's address; [`throttle`]: failed sign-ins per address and account.
+//!   client's address; [`throttle`]: failed sign-ins per address and account; [`origin`]: the
+//!   `Origin` check on every request that changes something.
 //!
 //! Where things go: call logic in the switchboard (`signaling::switchboard`), pure and tested on
 //! a fake clock in `tests/calls/`; socket handling in `signaling::ws`; anything stored in its own
@@ -27,6 +28,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod backend;
+pub mod blocks;
 pub mod caching;
 pub mod config;
 pub mod contacts;
@@ -34,6 +36,7 @@ pub mod db;
 pub mod forms;
 pub mod history;
 pub mod http;
+pub mod origin;
 pub mod peer;
 pub mod sessions;
 pub mod signaling;
@@ -129,7 +132,12 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
     let mut turn = turn::start(config.turn, config.ice_servers, &db).await?;
     let relay_task = turn.relay.as_mut().and_then(|r| r.task.take());
     // Invitation and room IDs straight from the OS's generator: unguessable.
-    let (hub, feeds) = Hub::new(config.max_call_size, Box::new(signaling::rand_u64));
+    let board = signaling::switchboard::Switchboard::new(
+        config.max_call_size,
+        Box::new(signaling::rand_u64),
+    )
+    .with_max_ring(config.max_ring);
+    let (hub, feeds) = Hub::new(board);
     let hub = Arc::new(hub);
     let state = AppState {
         leptos_options: leptos_options.clone(),
@@ -174,6 +182,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
         .layer(from_fn(caching::cache_headers))
         .route("/ws", get(signaling::ws::upgrade))
         .layer(from_fn_with_state(state.clone(), forms::registration_gate))
+        .layer(from_fn_with_state(state.clone(), origin::guard))
         .layer(from_fn(sessions::guard))
         .layer(sessions::layer(session_store.clone(), config.secure_cookie))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))

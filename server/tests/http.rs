@@ -328,3 +328,135 @@ async fn pages_and_assets_are_compressed_with_cache_headers() {
     assert!(!r.headers().contains_key(header::CONTENT_ENCODING));
     assert_eq!(r.bytes().await.unwrap().len(), 1050);
 }
+
+#[tokio::test]
+async fn a_foreign_page_cannot_post_to_the_site() {
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    let base = format!("http://{addr}");
+    let post = |path: &'static str, body: &'static str, origin: String| {
+        client()
+            .post(format!("{base}{path}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, origin)
+            .body(body)
+            .send()
+    };
+    let evil = || "https://evil.example".to_string();
+    // Login CSRF: a foreign page would sign its visitor in to an account of its own.
+    let r = post(
+        "/auth/register",
+        "user_id=mallory&password=mallorys+password",
+        evil(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(session_cookie(&r).is_none());
+    let r = post(
+        "/auth/login",
+        "user_id=mallory&password=mallorys+password",
+        evil(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post("/auth/logout", "", "null".into()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The site's own pages post as before.
+    let r = post(
+        "/auth/register",
+        "user_id=alice&password=alices+password",
+        base.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(location(&r), "/");
+    // Reading is not guarded: links from anywhere still work.
+    let r = client()
+        .get(format!("{base}/login"))
+        .header(header::ORIGIN, evil())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn opening_the_history_marks_nothing_seen_until_the_page_posts() {
+    let db = TempDb::new();
+    let base = format!("http://{}", serve(config(&db, Some(KEY))).await);
+    let r = post_form(
+        &base,
+        "/auth/register",
+        "user_id=alice&password=alices+password",
+        None,
+    )
+    .await;
+    let cookie = session_cookie(&r).expect("session");
+    let pool = server::db::open(&db.url()).await.unwrap();
+    let now = server::db::unix_now();
+    sqlx::query(
+        "INSERT INTO call_history (invite_id, caller_id, callee_id, call_type, is_group, \
+         started_at, ended_at, outcome) VALUES ('i1', 'bob', 'alice', 1, 0, ?, ?, 'no_answer')",
+    )
+    .bind(now - 10)
+    .bind(now - 5)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let missed = || server::history::missed_since_seen(&pool, "alice");
+    assert_eq!(missed().await.unwrap(), 1);
+
+    // A GET is what any site can make a browser do (an image tag): it must change nothing.
+    let r = get(&base, "/history", Some(&cookie)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(missed().await.unwrap(), 1);
+
+    let r = post_form(
+        &base,
+        "/api/history/seen",
+        &format!("as_of={now}"),
+        Some(&cookie),
+    )
+    .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(missed().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_block_button_blocks_and_the_home_page_can_unblock() {
+    let db = TempDb::new();
+    let base = format!("http://{}", serve(config(&db, Some(KEY))).await);
+    let r = post_form(
+        &base,
+        "/auth/register",
+        "user_id=alice&password=alices+password",
+        None,
+    )
+    .await;
+    let cookie = session_cookie(&r).expect("session");
+    let r = post_form(
+        &base,
+        "/blocks/add",
+        "user_id=mallory&back=/history",
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(location(&r), "/history");
+    let home = get(&base, "/", Some(&cookie)).await.text().await.unwrap();
+    assert!(home.contains("Unblock mallory"), "{home}");
+    // A form cannot send the browser elsewhere afterwards.
+    let r = post_form(
+        &base,
+        "/blocks/remove",
+        "user_id=mallory&back=https://evil.example/",
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(location(&r), "/");
+    let home = get(&base, "/", Some(&cookie)).await.text().await.unwrap();
+    assert!(!home.contains("Unblock mallory"));
+    let r = post_form(&base, "/blocks/add", "user_id=alice", Some(&cookie)).await;
+    assert_eq!(location(&r), "/?error=block_self");
+}

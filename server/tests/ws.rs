@@ -558,3 +558,51 @@ async fn contacts_see_presence_and_calls_reach_the_history() {
     let mine = server::history::list(&pool, "alice", 10).await.unwrap();
     assert_eq!((mine[0].peer.as_str(), mine[0].outgoing), ("bob", true));
 }
+
+#[tokio::test]
+async fn a_blocked_user_can_neither_ring_nor_watch_the_blocker() {
+    let db = TempDb::new();
+    let addr = serve(config(&db, Some(KEY))).await;
+    let pool = server::db::open(&db.url()).await.unwrap();
+    let accounts = server::accounts::Accounts::new(pool.clone(), server::accounts::Hasher::new(1));
+    for u in ["alice", "mallory"] {
+        accounts.register(u, "password1", 0).await.unwrap();
+    }
+    server::contacts::add(&pool, "mallory", "alice", 0)
+        .await
+        .unwrap();
+    server::blocks::block(&pool, "alice", "mallory", 0)
+        .await
+        .unwrap();
+    // Blocking ends the contact, and it cannot be made again from either side.
+    assert!(server::contacts::list(&pool, "mallory")
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(matches!(
+        server::contacts::add(&pool, "mallory", "alice", 0).await,
+        Err(server::contacts::ContactError::Blocked)
+    ));
+
+    let mut alice = login(addr, "alice").await;
+    let mut mallory = login(addr, "mallory").await;
+    send(
+        &mut mallory,
+        json!({"type": "call", "req": 1, "userIDList": ["alice"], "callType": 2, "timeout": 2}),
+    )
+    .await;
+    assert_eq!(recv(&mut mallory).await["type"], "result");
+    // Two seconds of ringing on mallory's side; nothing at all on alice's.
+    assert_eq!(recv(&mut mallory).await["type"], "noResp");
+    let heard = tokio::time::timeout(Duration::from_millis(300), async {
+        loop {
+            match alice.next().await {
+                Some(Ok(Message::Text(t))) => return t.to_string(),
+                Some(Ok(_)) => continue,
+                _ => return String::new(),
+            }
+        }
+    })
+    .await;
+    assert!(heard.is_err(), "alice heard {heard:?}");
+}

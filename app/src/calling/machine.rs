@@ -173,8 +173,12 @@ pub struct Machine {
     next_req: u32,
     /// Requests in flight; those the machine made itself have no token.
     pending: HashMap<u32, (Option<Token>, Pending)>,
+    /// When each request in flight is given up on, oldest first (every request gets the same
+    /// time, so the order is the order sent); answered ones are skipped and dropped.
+    answer_by: VecDeque<(Duration, u32)>,
     /// A login in progress, and its credentials until the socket is open.
     login: Option<(Token, Option<Login>)>,
+    login_by: Option<Duration>,
     out: VecDeque<Effect>,
 }
 
@@ -196,7 +200,9 @@ impl Machine {
             local_video: false,
             next_req: 0,
             pending: HashMap::new(),
+            answer_by: VecDeque::new(),
             login: None,
+            login_by: None,
             out: VecDeque::new(),
         }
     }
@@ -212,8 +218,12 @@ impl Machine {
             Input::LocalMedia { audio, video } => self.on_local_media(audio, video),
             Input::Disconnected(reason) => self.on_disconnected(reason),
             Input::Logout => self.on_logout(),
-            Input::Timeout => self.on_timeout(),
+            Input::Timeout => {
+                self.on_request_timeout();
+                self.on_timeout();
+            }
         }
+        self.forget_answered();
     }
 
     pub fn poll(&mut self) -> Option<Effect> {

@@ -4,9 +4,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use super::{call::CallSession, home::TopBar};
+use super::{
+    call::CallSession,
+    home::{BlockButton, TopBar},
+};
 use crate::{
-    api::{load_history, HistoryData, HistoryEntry},
+    api::{load_history, mark_history_seen, HistoryData, HistoryEntry},
     protocol::CallType,
 };
 
@@ -30,9 +33,16 @@ pub fn HistoryPage() -> impl IntoView {
 #[component]
 fn History(data: HistoryData) -> impl IntoView {
     let entries = data.entries;
-    // Looking at the history is what clears the missed-call badge.
+    // Looking at the history is what clears the missed-call badge: once it is on screen (an
+    // effect runs only in the browser), for the calls it shows.
     let session = expect_context::<CallSession>();
-    Effect::new(move |_| session.missed.set(0));
+    let as_of = data.as_of;
+    Effect::new(move |_| {
+        session.missed.set(0);
+        leptos::task::spawn_local(async move {
+            let _ = mark_history_seen(as_of).await;
+        });
+    });
     view! {
         <TopBar user_id=data.user_id/>
         <main class="page">
@@ -129,6 +139,7 @@ fn Row(entry: HistoryEntry) -> impl IntoView {
             <button class="ghost small" aria-label=back_label on:click=move |_| session.call(vec![peer.clone()], call_type)>
                 "Call back"
             </button>
+            {(!entry.outgoing).then(|| view! { <BlockButton user=entry.peer.clone() back="/history"/> })}
         </li>
     }
 }

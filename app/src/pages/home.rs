@@ -44,7 +44,54 @@ fn Home(home: HomeData) -> impl IntoView {
         <TopBar user_id=home.user_id.clone() missed=home.missed/>
         <main class="page">
             <ContactList contacts=home.contacts/>
+            <BlockedList blocked=home.blocked/>
         </main>
+    }
+}
+
+/// Whom the user blocked, each with a way back.
+#[component]
+fn BlockedList(blocked: Vec<String>) -> impl IntoView {
+    (!blocked.is_empty()).then(|| {
+        view! {
+            <section class="blocked" aria-labelledby="blocked-heading">
+                <h2 id="blocked-heading">"Blocked"</h2>
+                <p class="hint">"Their calls never reach you; to them you look offline."</p>
+                <ul class="contact-list" aria-label="Blocked users">
+                    {blocked
+                        .into_iter()
+                        .map(|id| {
+                            let label = format!("Unblock {id}");
+                            view! {
+                                <li class="contact">
+                                    <span class="avatar" aria-hidden="true">{initials(&id)}</span>
+                                    <div class="who"><span class="name">{id.clone()}</span></div>
+                                    <form method="post" action="/blocks/remove">
+                                        <input type="hidden" name="user_id" value=id/>
+                                        <button type="submit" class="ghost small" aria-label=label>
+                                            "Unblock"
+                                        </button>
+                                    </form>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </section>
+        }
+    })
+}
+
+/// A form button that blocks `user`, then comes back to `back`.
+#[component]
+pub fn BlockButton(user: String, back: &'static str) -> impl IntoView {
+    let label = format!("Block {user}");
+    view! {
+        <form method="post" action="/blocks/add">
+            <input type="hidden" name="user_id" value=user/>
+            <input type="hidden" name="back" value=back/>
+            <button type="submit" class="ghost small" aria-label=label>"Block"</button>
+        </form>
     }
 }
 
@@ -169,11 +216,12 @@ fn ContactRow(contact: Contact) -> impl IntoView {
             <button type="button" class="icon-button" aria-label=video_label
                 on:click=move |_| session.call(vec![v.clone()], CallType::Video)>"Video"</button>
             <form method="post" action="/contacts/remove">
-                <input type="hidden" name="contact_id" value=id/>
+                <input type="hidden" name="contact_id" value=id.clone()/>
                 <button type="submit" class="ghost small" aria-label=remove_label>
                     "Remove"
                 </button>
             </form>
+            <BlockButton user=id back="/"/>
         </li>
     }
 }

@@ -32,6 +32,8 @@ pub enum ErrorCode {
     /// The peer you signalled is not in your call.
     NotInRoom,
     NotOneToOne,
+    /// Too many invitations to the same user in a short time.
+    CallingTooOften,
     NoSuchGroup,
     NotGroupMember,
     Server,
@@ -51,7 +53,7 @@ pub enum ErrorCode {
 }
 
 /// Each named code and its number; the single place the numbers are written.
-const CODES: [(ErrorCode, u32); 24] = [
+const CODES: [(ErrorCode, u32); 25] = [
     (ErrorCode::Malformed, 4000),
     (ErrorCode::UnknownType, 4001),
     (ErrorCode::InvalidArgument, 4002),
@@ -66,6 +68,7 @@ const CODES: [(ErrorCode, u32); 24] = [
     (ErrorCode::CallTooLarge, 4023),
     (ErrorCode::NotInRoom, 4024),
     (ErrorCode::NotOneToOne, 4025),
+    (ErrorCode::CallingTooOften, 4026),
     (ErrorCode::NoSuchGroup, 4030),
     (ErrorCode::NotGroupMember, 4031),
     (ErrorCode::Server, 5000),
@@ -154,12 +157,16 @@ pub enum Refusal {
     NotInCall,
     NotInRoom,
     NotOneToOne,
+    /// Calling this user again so soon is refused.
+    CallingTooOften(String),
     // ---- groups ----
     InvalidGroupName,
     GroupTooLarge,
     NoSuchGroup,
     NotGroupMember,
     GroupStorage,
+    /// The server could not read what a request needed from its database.
+    Storage,
     // ---- the engine ----
     /// `switchToAudioCall` / `switchToVideoCall` failed, and why.
     SwitchFailed {
@@ -205,9 +212,10 @@ impl Refusal {
             Self::NotInCall => C::NotInCall,
             Self::NotInRoom => C::NotInRoom,
             Self::NotOneToOne => C::NotOneToOne,
+            Self::CallingTooOften(_) => C::CallingTooOften,
             Self::NoSuchGroup => C::NoSuchGroup,
             Self::NotGroupMember => C::NotGroupMember,
-            Self::GroupStorage => C::Server,
+            Self::GroupStorage | Self::Storage => C::Server,
             Self::SwitchFailed { to, .. } => C::switch_failed(*to),
             Self::NoMicrophone(_) => C::NoMicrophone,
             Self::NoCamera(_) => C::NoCamera,
@@ -254,11 +262,18 @@ impl fmt::Display for Refusal {
             Self::NotInCall => "you are not in a call",
             Self::NotInRoom => "that user is not in your call",
             Self::NotOneToOne => "only a one-to-one call can switch type",
+            Self::CallingTooOften(user) => {
+                return write!(
+                    f,
+                    "you have called {user} too often; wait a little before calling again"
+                )
+            }
             Self::InvalidGroupName => "a group name has 1 to 64 characters",
             Self::GroupTooLarge => "a group has at most 200 members",
             Self::NoSuchGroup => "there is no such group",
             Self::NotGroupMember => "you are not a member of that group",
             Self::GroupStorage => "the group could not be read or saved",
+            Self::Storage => "the server could not read its database; try again",
             Self::SwitchFailed { why, .. }
             | Self::NoMicrophone(why)
             | Self::NoCamera(why)

@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, Notify};
 
 use app::protocol::{CallMsg, ServerMsg};
 
-use super::switchboard::{ConnId, Group, IdSource, Output, Presence, Record, Switchboard};
+use super::switchboard::{CallLookups, ConnId, Output, Presence, Record, Switchboard};
 use crate::db::unix_now;
 
 /// The switchboard's clock: the runtime's, so that tests can pause and advance it.
@@ -147,12 +147,12 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn new(max_call_size: usize, ids: IdSource) -> (Self, HubFeeds) {
+    pub fn new(board: Switchboard) -> (Self, HubFeeds) {
         let (records, records_rx) = mpsc::channel(crate::history::BACKLOG);
         let (presence, presence_rx) = mpsc::channel(PRESENCE_BACKLOG);
         let hub = Self {
             inner: Mutex::new(Inner {
-                board: Switchboard::new(max_call_size, ids),
+                board,
                 outboxes: HashMap::new(),
             }),
             sinks: Sinks { records, presence },
@@ -189,9 +189,9 @@ impl Hub {
         });
     }
 
-    pub fn apply(&self, conn: ConnId, msg: CallMsg, group: Option<Group>) {
+    pub fn apply(&self, conn: ConnId, msg: CallMsg, lookups: CallLookups) {
         let may_ring = matches!(msg, CallMsg::Call { .. });
-        self.with(|board, _| board.apply(now(), conn, msg, group));
+        self.with(|board, _| board.apply(now(), conn, msg, lookups));
         if may_ring {
             self.deadlines_changed.notify_one();
         }

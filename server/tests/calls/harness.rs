@@ -7,7 +7,7 @@ use std::{
 
 use app::protocol::{CallMsg, CallType, ErrorCode, ServerMsg, SignalData};
 use server::signaling::switchboard::{
-    seeded_ids, ConnId, Group, Output, Presence, Record, Switchboard,
+    seeded_ids, CallLookups, ConnId, Group, Output, Presence, Record, Switchboard,
 };
 
 pub struct World {
@@ -20,6 +20,8 @@ pub struct World {
     pub presence: Vec<(String, Presence)>,
     next_conn: ConnId,
     next_req: u32,
+    /// (blocker, blocked) pairs, as the database would hold them.
+    blocks: HashSet<(String, String)>,
 }
 
 impl World {
@@ -38,6 +40,7 @@ impl World {
             presence: Vec::new(),
             next_conn: 1,
             next_req: 1,
+            blocks: HashSet::new(),
         }
     }
 
@@ -79,8 +82,28 @@ impl World {
         self.apply_on(conn, msg, None);
     }
 
+    /// `blocker` blocks `blocked`, as the site's block button does.
+    pub fn block(&mut self, blocker: &str, blocked: &str) {
+        self.blocks.insert((blocker.to_owned(), blocked.to_owned()));
+    }
+
     fn apply_on(&mut self, conn: ConnId, msg: CallMsg, group: Option<Group>) {
-        self.board.apply(self.now, conn, msg, group);
+        let caller = self
+            .conns
+            .iter()
+            .find(|(_, c)| **c == conn)
+            .map(|(u, _)| u.clone())
+            .unwrap_or_default();
+        let blocked_by = match &msg {
+            CallMsg::Call { user_ids, .. } => user_ids
+                .iter()
+                .filter(|id| self.blocks.contains(&((*id).clone(), caller.clone())))
+                .cloned()
+                .collect(),
+            _ => HashSet::new(),
+        };
+        self.board
+            .apply(self.now, conn, msg, CallLookups { group, blocked_by });
         self.pump();
     }
 

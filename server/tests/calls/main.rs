@@ -7,6 +7,7 @@ mod answer;
 mod busy;
 mod cancel_and_timeout;
 mod group;
+mod harassment;
 mod history;
 mod login;
 mod presence;

@@ -27,12 +27,14 @@ pub const RESTART_AT_MOST_EVERY: Duration = Duration::from_secs(2);
 
 impl Machine {
     /// The next moment [`Input::Timeout`](super::Input::Timeout) has work: the earliest
-    /// give-up deadline of a connection that is not up, or the restart of one that went down.
+    /// give-up deadline of a connection that is not up, the restart of one that went down, or
+    /// the deadline of a request in flight.
     pub fn poll_timeout(&self) -> Option<Duration> {
         self.members
             .values()
             .flat_map(|m| [m.give_up_at, m.restart_at])
             .flatten()
+            .chain(self.request_deadline())
             .min()
     }
 

@@ -1,7 +1,21 @@
-//! API calls: checked here first, then sent and followed until the server answers.
+//! API calls: checked here first, then sent and followed until the server answers, or until
+//! it has not answered for too long.
+//!
+//! The server answers every request at once, so a request unanswered for [`ANSWER_WITHIN`]
+//! (or a login for [`LOG_IN_WITHIN`]) means the connection is dead though the socket has not
+//! noticed yet (a half-open TCP connection, a server stuck or gone). The machine then acts as
+//! if the socket had closed: every request fails, a call ends, and the page hears an error,
+//! rather than a promise that never settles and a call state the server may no longer share.
+
+use std::time::Duration;
 
 use super::{Effect, Event, Machine, Pending, Phase, Token};
 use crate::protocol::{CallMsg, ClientMsg, GroupMsg, Login, Outcome, Refusal};
+
+/// How long the server has to answer a request.
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(10);
+/// How long opening the socket and logging in may take.
+pub const LOG_IN_WITHIN: Duration = Duration::from_secs(15);
 
 impl Machine {
     pub(super) fn on_request(&mut self, token: Token, msg: ClientMsg) {
@@ -21,8 +35,61 @@ impl Machine {
             return Err(Refusal::AlreadyLoggedIn);
         }
         self.login = Some((token, Some(login)));
+        self.login_by = Some(self.now + LOG_IN_WITHIN);
         self.out.push_back(Effect::OpenSocket);
         Ok(())
+    }
+
+    /// The next moment a request or the login is given up on.
+    pub(super) fn request_deadline(&self) -> Option<Duration> {
+        let request = self
+            .answer_by
+            .iter()
+            .find(|(_, req)| self.pending.contains_key(req))
+            .map(|(at, _)| *at);
+        let login = self.login.as_ref().and(self.login_by);
+        request.into_iter().chain(login).min()
+    }
+
+    /// Drops the deadlines of requests that have been answered, so the queue holds only
+    /// requests in flight.
+    pub(super) fn forget_answered(&mut self) {
+        while let Some((_, req)) = self.answer_by.front() {
+            if self.pending.contains_key(req) {
+                break;
+            }
+            self.answer_by.pop_front();
+        }
+        if self.login.is_none() {
+            self.login_by = None;
+        }
+    }
+
+    /// A request or the login unanswered past its time: the connection is as good as closed.
+    pub(super) fn on_request_timeout(&mut self) {
+        let now = self.now;
+        let login_late = self.login.is_some() && self.login_by.is_some_and(|at| now >= at);
+        let request_late = self
+            .answer_by
+            .iter()
+            .any(|(at, req)| now >= *at && self.pending.contains_key(req));
+        if !(login_late || request_late) {
+            return;
+        }
+        let why = if login_late {
+            format!(
+                "The server did not answer the login within {} s.",
+                LOG_IN_WITHIN.as_secs()
+            )
+        } else {
+            format!(
+                "The server did not answer within {} s.",
+                ANSWER_WITHIN.as_secs()
+            )
+        };
+        self.answer_by.clear();
+        self.out.push_back(Effect::Closed);
+        self.on_disconnected(why);
     }
 
     pub(super) fn socket_open(&mut self) {
@@ -36,6 +103,7 @@ impl Machine {
         let req = self.next_req();
         *msg.req_mut() = req;
         self.pending.insert(req, (Some(token), Pending::Other));
+        self.answer_by.push_back((self.now + ANSWER_WITHIN, req));
         self.out.push_back(Effect::Send(ClientMsg::Group(msg)));
         Ok(())
     }
@@ -97,6 +165,7 @@ impl Machine {
             *r = req;
         }
         self.pending.insert(req, (token, pending));
+        self.answer_by.push_back((self.now + ANSWER_WITHIN, req));
         self.send(msg);
     }
 

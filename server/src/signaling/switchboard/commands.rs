@@ -10,7 +10,7 @@ use app::{
     rules::check_user_id,
 };
 
-use super::{Ending, Group, Invite, Media, Record, Room, Switchboard};
+use super::{CallLookups, Ending, Group, Invite, Media, Record, Room, Switchboard};
 
 /// How many times the call-size cap a `userIDList` may be long: room for a page that repeats a
 /// name, no room for a list that makes the lock work.
@@ -24,20 +24,35 @@ impl Switchboard {
         user_ids: Vec<String>,
         call_type: CallType,
         timeout: u32,
-        group: Option<Group>,
+        CallLookups { group, blocked_by }: CallLookups,
     ) -> Result<Outcome, Refusal> {
         if self.ringing.contains_key(user) {
             return Err(Refusal::RingingFirst);
         }
         let group_id = group.as_ref().map(|g| g.id.clone());
         let invitees = self.invitees(user, user_ids, group)?;
+        self.pacing
+            .allows(now, user, invitees.iter())
+            .map_err(Refusal::CallingTooOften)?;
+        for id in &invitees {
+            self.pacing.rang(now, user, id);
+        }
         let room_id = match self.in_room.get(user).copied() {
             Some(room_id) => room_id,
             None => self.open_room(user, call_type),
         };
         let invite_id = self.new_invite_id();
+        // Whoever blocked the caller looks offline to them, busy or not.
+        let (silent, reachable): (Vec<String>, Vec<String>) = invitees
+            .iter()
+            .cloned()
+            .partition(|id| blocked_by.contains(id));
         let (busy, free): (Vec<String>, Vec<String>) =
-            invitees.iter().cloned().partition(|id| self.is_busy(id));
+            reachable.into_iter().partition(|id| self.is_busy(id));
+        let rings_for = match timeout {
+            0 => self.max_ring,
+            secs => Duration::from_secs(secs.into()).min(self.max_ring),
+        };
         self.invites.insert(
             invite_id.clone(),
             Invite {
@@ -45,7 +60,8 @@ impl Switchboard {
                 sponsor: user.to_owned(),
                 invitees: invitees.clone(),
                 pending: free.iter().cloned().collect(),
-                deadline: (timeout > 0).then(|| now + Duration::from_secs(timeout.into())),
+                silent: silent.into_iter().collect(),
+                deadline: Some(now + rings_for),
                 group_id,
             },
         );
@@ -97,7 +113,11 @@ impl Switchboard {
         let existing = self.in_room.get(user).copied();
         if let Some(room_id) = existing {
             let room = &self.rooms[&room_id];
-            invitees.retain(|id| !room.members.contains_key(id) && !self.ringing_in(id, room_id));
+            invitees.retain(|id| {
+                !room.members.contains_key(id)
+                    && !self.ringing_in(id, room_id)
+                    && !self.silently_invited(id, room)
+            });
             if invitees.is_empty() {
                 return Err(Refusal::AllAlreadyInCall);
             }
@@ -167,7 +187,7 @@ impl Switchboard {
             );
         }
         let room_id = self.invites[invite_id].room_id;
-        if free.is_empty() {
+        if free.is_empty() && self.invites[invite_id].silent.is_empty() {
             self.invites.remove(invite_id);
         } else if let Some(room) = self.rooms.get_mut(&room_id) {
             room.invites.insert(invite_id.to_owned());

@@ -3,9 +3,11 @@
 //! connections to close) for the WebSocket edge to carry out. No sockets, no clock, no tasks.
 //!
 //! [`commands`] holds the requests users make; [`rooms`] the bookkeeping of rooms and
-//! invitations they share, and their timeouts; [`presence`] what contacts are told.
+//! invitations they share, and their timeouts; [`presence`] what contacts are told; [`pacing`]
+//! how often one user may ring another.
 
 mod commands;
+mod pacing;
 mod presence;
 mod rooms;
 
@@ -22,6 +24,9 @@ pub type ConnId = u64;
 
 /// How long a user who disconnected has to come back before contacts see them offline.
 pub const OFFLINE_GRACE: Duration = Duration::from_secs(3);
+/// The longest an invitation rings, `timeout: 0` ("no timeout" in the spec) included: a
+/// stranger cannot keep anyone ringing, and so busy, for longer (`CALLING_MAX_RING_S`).
+pub const DEFAULT_MAX_RING: Duration = Duration::from_secs(600);
 
 /// What the switchboard asks the edge to do.
 #[derive(Debug, PartialEq)]
@@ -94,6 +99,16 @@ pub struct Group {
     pub members: HashSet<String>,
 }
 
+/// What the edge looked up in the database for a `call`, before it reaches the board.
+#[derive(Clone, Debug, Default)]
+pub struct CallLookups {
+    /// The group the call goes through, for a `groupID`.
+    pub group: Option<Group>,
+    /// Those listed who have blocked the caller: their invitations are never delivered, and to
+    /// the caller they look offline (ringing until the timeout, then NO_RESP).
+    pub blocked_by: HashSet<String>,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Media {
     audio: bool,
@@ -114,12 +129,16 @@ struct Invite {
     sponsor: String,
     invitees: Vec<String>,
     pending: BTreeSet<String>,
+    /// Invitees who blocked the sponsor: never rung, answered by the timeout.
+    silent: BTreeSet<String>,
     deadline: Option<Instant>,
     group_id: Option<String>,
 }
 
 pub struct Switchboard {
     max_call_size: usize,
+    max_ring: Duration,
+    pacing: pacing::Pacing,
     conns: HashMap<ConnId, String>,
     users: HashMap<String, ConnId>,
     rooms: HashMap<u64, Room>,
@@ -155,6 +174,8 @@ impl Switchboard {
     pub fn new(max_call_size: usize, ids: IdSource) -> Self {
         Self {
             max_call_size: max_call_size.max(2),
+            max_ring: DEFAULT_MAX_RING,
+            pacing: pacing::Pacing::default(),
             conns: HashMap::new(),
             users: HashMap::new(),
             rooms: HashMap::new(),
@@ -167,6 +188,12 @@ impl Switchboard {
             ids,
             out: VecDeque::new(),
         }
+    }
+
+    /// With invitations ringing at most `max_ring` (at least a second).
+    pub fn with_max_ring(mut self, max_ring: Duration) -> Self {
+        self.max_ring = max_ring.max(Duration::from_secs(1));
+        self
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -230,7 +257,7 @@ impl Switchboard {
 
     /// Applies what a logged-in connection asked for. `group` holds the members of the call's
     /// `groupID`, as the edge read them from the database.
-    pub fn apply(&mut self, now: Instant, conn: ConnId, msg: CallMsg, group: Option<Group>) {
+    pub fn apply(&mut self, now: Instant, conn: ConnId, msg: CallMsg, lookups: CallLookups) {
         let Some(user) = self.conns.get(&conn).cloned() else {
             return;
         };
@@ -243,7 +270,7 @@ impl Switchboard {
                 call_type,
                 timeout,
                 ..
-            } => self.call(now, &user, user_ids, call_type, timeout, group),
+            } => self.call(now, &user, user_ids, call_type, timeout, lookups),
             CallMsg::Accept { invite_id, .. } => self.accept(&user, &invite_id),
             CallMsg::Reject {
                 invite_id, is_busy, ..

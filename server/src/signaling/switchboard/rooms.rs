@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use app::protocol::{InviteData, Refusal, ServerMsg, INVITE_DATA_VERSION};
 
-use super::{Ending, Switchboard};
+use super::{Ending, Room, Switchboard};
 
 impl Switchboard {
     /// Rings out invitations whose time is up.
@@ -19,8 +19,7 @@ impl Switchboard {
             let Some(invite) = self.invites.remove(&invite_id) else {
                 continue;
             };
-            let expired: Vec<String> = invite.pending.iter().cloned().collect();
-            for user in &expired {
+            for user in &invite.pending {
                 self.ringing.remove(user);
                 self.send_to_user(
                     user,
@@ -28,6 +27,10 @@ impl Switchboard {
                         invite_id: invite_id.clone(),
                     },
                 );
+            }
+            // To the caller, those who blocked them did not answer either.
+            let expired: Vec<String> = invite.pending.union(&invite.silent).cloned().collect();
+            for user in &expired {
                 self.record_end(&invite_id, user, Ending::NoAnswer);
             }
             if self.in_room.get(&invite.sponsor) == Some(&invite.room_id) {
@@ -61,11 +64,13 @@ impl Switchboard {
         Ok(invite.room_id)
     }
 
+    /// Drops an invitation nobody can answer any more. One with silent invitees waits for its
+    /// timeout, as it would for someone offline.
     pub(super) fn forget_finished_invite(&mut self, invite_id: &str) {
         if self
             .invites
             .get(invite_id)
-            .is_some_and(|i| i.pending.is_empty())
+            .is_some_and(|i| i.pending.is_empty() && i.silent.is_empty())
         {
             if let Some(invite) = self.invites.remove(invite_id) {
                 if let Some(room) = self.rooms.get_mut(&invite.room_id) {
@@ -108,6 +113,9 @@ impl Switchboard {
                 .unwrap_or_default();
             for invite_id in invites {
                 if let Some(invite) = self.invites.remove(&invite_id) {
+                    for id in &invite.silent {
+                        self.record_end(&invite_id, id, Ending::Cancelled);
+                    }
                     for id in invite.pending {
                         self.ringing.remove(&id);
                         self.record_end(&invite_id, &id, Ending::Cancelled);
@@ -159,8 +167,16 @@ impl Switchboard {
                 .invites
                 .iter()
                 .filter_map(|i| self.invites.get(i))
-                .map(|i| i.pending.len())
+                .map(|i| i.pending.len() + i.silent.len())
                 .sum::<usize>()
+    }
+
+    /// `user` was invited to `room` by someone they blocked, and that invitation still runs.
+    pub(super) fn silently_invited(&self, user: &str, room: &Room) -> bool {
+        room.invites
+            .iter()
+            .filter_map(|i| self.invites.get(i))
+            .any(|i| i.silent.contains(user))
     }
 
     pub(super) fn ringing_in(&self, user: &str, room_id: u64) -> bool {

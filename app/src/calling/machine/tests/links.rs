@@ -1,7 +1,10 @@
 //! Peer connections that drop: scenarios on a clock that moves only when told.
 
 use super::*;
-use crate::calling::machine::links::{CONNECT_WITHIN, RESTART_WHEN_DOWN_FOR};
+use crate::calling::machine::{
+    links::{CONNECT_WITHIN, RESTART_WHEN_DOWN_FOR},
+    requests::ANSWER_WITHIN,
+};
 
 fn at(secs: f64) -> Duration {
     Duration::from_secs_f64(secs)
@@ -64,13 +67,15 @@ fn one_to_one_gives_up_after_20s() {
     assert_eq!(effects[3], Effect::Emit(Event::CallEnd));
     let req = sent_req(&effects);
     assert_eq!(m.phase(), Phase::Idle);
-    assert_eq!(m.poll_timeout(), None);
+    // Only the hangup it sent is left to time, until the server answers it.
+    assert_eq!(m.poll_timeout(), Some(at(21.0) + ANSWER_WITHIN));
     // The server's answer to a hangup nobody asked for completes nothing.
     m.on_server(ServerMsg::Result {
         req,
         outcome: Outcome::default(),
     });
     assert!(drain(&mut m).is_empty());
+    assert_eq!(m.poll_timeout(), None);
 }
 
 #[test]
@@ -257,13 +262,18 @@ fn the_side_told_there_is_no_path_reports_the_same_error() {
         "{effects:?}"
     );
     assert!(effects.contains(&Effect::Emit(Event::CallEnd)));
-    sent_req(&effects);
+    let req = sent_req(&effects);
     assert_eq!(m.phase(), Phase::Idle);
     assert_eq!(
         m.poll_timeout(),
-        None,
-        "our own deadline went with the call"
+        Some(at(20.0) + ANSWER_WITHIN),
+        "our own deadline went with the call; the hangup's is left"
     );
+    m.on_server(ServerMsg::Result {
+        req,
+        outcome: Outcome::default(),
+    });
+    assert_eq!(m.poll_timeout(), None);
 }
 
 #[test]

@@ -15,8 +15,8 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::{
-    accounts::AccountError, config::Registration, contacts, db::unix_now, peer::ClientIp, sessions,
-    state::AppState, throttle::SignInThrottle,
+    accounts::AccountError, blocks, config::Registration, contacts, db::unix_now, peer::ClientIp,
+    sessions, state::AppState, throttle::SignInThrottle,
 };
 
 /// How long a client should wait when the hashing queue is full.
@@ -29,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/logout", post(logout))
         .route("/contacts/add", post(add_contact))
         .route("/contacts/remove", post(remove_contact))
+        .route("/blocks/add", post(block))
+        .route("/blocks/remove", post(unblock))
 }
 
 /// Missing fields read as empty, so they get the rule's message instead of a bare 422.
@@ -44,6 +46,25 @@ struct Credentials {
 struct ContactForm {
     #[serde(default)]
     contact_id: String,
+}
+
+/// Block or unblock `user_id`, then back to the page the button was on.
+#[derive(Deserialize)]
+struct BlockForm {
+    #[serde(default)]
+    user_id: String,
+    #[serde(default)]
+    back: String,
+}
+
+impl BlockForm {
+    /// Only our own pages: never a redirect to wherever a form says.
+    fn back(&self) -> &'static str {
+        match self.back.as_str() {
+            "/history" => "/history",
+            _ => "/",
+        }
+    }
 }
 
 /// `path` with the error, keeping what the user typed in the ID field.
@@ -226,6 +247,48 @@ async fn remove_contact(
         Err(e) => {
             report("remove contact", &e);
             back("/", FormError::Internal, None)
+        }
+    }
+}
+
+async fn block(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<BlockForm>,
+) -> Redirect {
+    let Some(owner) = sessions::current_user(&session).await else {
+        return Redirect::to("/login");
+    };
+    match blocks::block(&state.db, &owner, form.user_id.trim(), unix_now()).await {
+        Ok(()) => Redirect::to(form.back()),
+        Err(e) => {
+            let error = match e {
+                blocks::BlockError::Storage(s) => {
+                    report("block", &s);
+                    FormError::Internal
+                }
+                blocks::BlockError::InvalidUserId => FormError::UserIdChars,
+                blocks::BlockError::Yourself => FormError::BlockSelf,
+                blocks::BlockError::TooMany => FormError::BlockedTooMany,
+            };
+            back(form.back(), error, None)
+        }
+    }
+}
+
+async fn unblock(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<BlockForm>,
+) -> Redirect {
+    let Some(owner) = sessions::current_user(&session).await else {
+        return Redirect::to("/login");
+    };
+    match blocks::unblock(&state.db, &owner, form.user_id.trim()).await {
+        Ok(()) => Redirect::to(form.back()),
+        Err(e) => {
+            report("unblock", &e);
+            back(form.back(), FormError::Internal, None)
         }
     }
 }
