@@ -30,7 +30,7 @@ use leptos_router::{
 };
 
 /// Paths that need a signed-in user; the server redirects to `/login` without one.
-pub const PROTECTED_PATHS: &[&str] = &["/", "/history"];
+pub const PROTECTED_PATHS: &[&str] = &["/", "/history", "/account"];
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::NotFound>
                 <Route path=StaticSegment("") view=pages::home::HomePage/>
                 <Route path=StaticSegment("history") view=pages::history::HistoryPage/>
+                <Route path=StaticSegment("account") view=pages::account::AccountPage/>
                 <Route path=StaticSegment("login") view=pages::auth::LoginPage/>
                 <Route path=StaticSegment("register") view=pages::auth::RegisterPage/>
             </Routes>

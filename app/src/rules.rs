@@ -22,6 +22,8 @@ pub enum FormError {
     PasswordLong,
     UserIdTaken,
     BadCredentials,
+    /// The password given to confirm an account change is not the account's.
+    WrongPassword,
     NoSuchUser,
     ContactSelf,
     ContactDuplicate,
@@ -37,7 +39,7 @@ pub enum FormError {
     Internal,
 }
 
-const ALL: [FormError; 17] = [
+const ALL: [FormError; 18] = [
     FormError::UserIdEmpty,
     FormError::UserIdTooLong,
     FormError::UserIdChars,
@@ -45,6 +47,7 @@ const ALL: [FormError; 17] = [
     FormError::PasswordLong,
     FormError::UserIdTaken,
     FormError::BadCredentials,
+    FormError::WrongPassword,
     FormError::NoSuchUser,
     FormError::ContactSelf,
     FormError::ContactDuplicate,
@@ -68,6 +71,7 @@ impl FormError {
             Self::PasswordLong => "password_long",
             Self::UserIdTaken => "user_id_taken",
             Self::BadCredentials => "bad_credentials",
+            Self::WrongPassword => "wrong_password",
             Self::NoSuchUser => "no_such_user",
             Self::ContactSelf => "contact_self",
             Self::ContactDuplicate => "contact_duplicate",
@@ -100,6 +104,7 @@ impl fmt::Display for FormError {
             // The same words for an unknown user and a wrong password, so the form does not tell
             // strangers which user IDs exist.
             Self::BadCredentials => "Wrong user ID or password.",
+            Self::WrongPassword => "That is not your current password.",
             Self::NoSuchUser => "There is no user with that ID.",
             Self::ContactSelf => "You cannot add yourself as a contact.",
             Self::ContactDuplicate => "That user is already one of your contacts.",

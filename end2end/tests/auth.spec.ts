@@ -52,3 +52,47 @@ test('invalid IDs and short passwords are explained', async ({ page, server }) =
     await expect(page.getByRole('alert')).toHaveText(message);
   }
 });
+
+test('changing the password signs out other browsers; deleting the account removes it', async ({ browser, server, request }) => {
+  const id = uniqueId('dee');
+  await register(request, server.url, id);
+  const here = await browser.newContext();
+  const elsewhere = await browser.newContext();
+  try {
+    // Signed in elsewhere first, so that this tab holds the calls.
+    const other = await elsewhere.newPage();
+    await signIn(other, server.url, id);
+    await expectHome(other, server.url, id);
+    const page = await here.newPage();
+    await signIn(page, server.url, id);
+    await expectHome(page, server.url, id);
+
+    await page.getByRole('link', { name: 'Account' }).click();
+    await expect(page.getByRole('heading', { name: 'Account', level: 1 })).toBeVisible();
+    await page.getByLabel('Current password').fill('not my password');
+    await page.getByLabel('New password').fill('a brand new password');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect(page.getByRole('alert')).toHaveText('That is not your current password.');
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByLabel('New password').fill('a brand new password');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect(page.getByRole('status')).toContainText('Password changed');
+
+    // The other browser is signed out; this one is not.
+    await other.reload();
+    await expect(other).toHaveURL(`${server.url}/login`);
+    await page.goto(`${server.url}/`);
+    await expectHome(page, server.url, id);
+
+    await page.goto(`${server.url}/account`);
+    await page.getByLabel('Password', { exact: true }).fill('a brand new password');
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    await expect(page).toHaveURL(/\/login\?notice=deleted/);
+    await expect(page.getByRole('status')).toHaveText('Your account and everything in it were deleted.');
+    await signIn(page, server.url, id, 'a brand new password');
+    await expect(page.getByRole('alert')).toHaveText('Wrong user ID or password.');
+  } finally {
+    await here.close();
+    await elsewhere.close();
+  }
+});

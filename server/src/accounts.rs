@@ -284,6 +284,11 @@ impl Accounts {
         }
     }
 
+    /// A new hash of `password`, for a password change.
+    pub async fn hash(&self, password: &str) -> Result<PasswordHash, AccountError> {
+        self.hasher.hash(password.to_owned()).await
+    }
+
     pub async fn exists(&self, user_id: &str) -> Result<bool, sqlx::Error> {
         let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE user_id = ?")
             .bind(user_id)

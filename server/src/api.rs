@@ -79,14 +79,26 @@ async fn get_usersig(
     ),
     ApiError,
 > {
-    let Some(user_id) = sessions::current_user(&session).await else {
+    let Some(user_id) = sessions::current_user(&session, &state.db).await else {
         return Err(ApiError {
             status: StatusCode::UNAUTHORIZED,
             code: "not_signed_in",
             message: "Sign in to get a UserSig.".into(),
         });
     };
-    let now = unix_now();
+    // After a revocation the sig's time is the floor (at most a second ahead), so that it
+    // logs in where the older ones no longer do.
+    let floor = crate::self_service::sig_floor(&state.db, &user_id)
+        .await
+        .map_err(|e| {
+            tracing::error!("reading the sig floor: {e}");
+            ApiError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "internal",
+                message: "Something went wrong on our side. Please try again.".into(),
+            }
+        })?;
+    let now = crate::self_service::mint_time(unix_now(), floor);
     let sigs = &state.sigs;
     let body = Json(UserSigResponse {
         sdk_app_id: sigs.sdk_app_id,

@@ -18,9 +18,9 @@ pub struct SiteBackend {
     pub db: SqlitePool,
 }
 
-async fn signed_in(request: &Parts) -> Option<String> {
+async fn signed_in(request: &Parts, db: &SqlitePool) -> Option<String> {
     let session = request.extensions.get::<Session>()?;
-    sessions::current_user(session).await
+    sessions::current_user(session, db).await
 }
 
 impl Backend for SiteBackend {
@@ -29,7 +29,7 @@ impl Backend for SiteBackend {
         request: &'a Parts,
     ) -> BoxFuture<'a, Result<Option<HistoryData>, FormError>> {
         Box::pin(async move {
-            let Some(user_id) = signed_in(request).await else {
+            let Some(user_id) = signed_in(request, &self.db).await else {
                 return Ok(None);
             };
             let as_of = crate::db::unix_now();
@@ -62,7 +62,7 @@ impl Backend for SiteBackend {
         as_of: i64,
     ) -> BoxFuture<'a, Result<(), FormError>> {
         Box::pin(async move {
-            let Some(user_id) = signed_in(request).await else {
+            let Some(user_id) = signed_in(request, &self.db).await else {
                 return Err(FormError::Internal);
             };
             // Never past now: a page cannot mark calls seen that have not happened yet.
@@ -81,7 +81,7 @@ impl Backend for SiteBackend {
         request: &'a Parts,
     ) -> BoxFuture<'a, Result<Option<HomeData>, FormError>> {
         Box::pin(async move {
-            let Some(user_id) = signed_in(request).await else {
+            let Some(user_id) = signed_in(request, &self.db).await else {
                 return Ok(None);
             };
             let contacts = contacts::list(&self.db, &user_id).await.map_err(|e| {

@@ -5,7 +5,8 @@
 //! - [`db`]: SQLite, migrations, the stored UserSig key.
 //! - [`accounts`]: registration and sign-in (argon2id off the async runtime); [`admin`]: the
 //!   operator's command line.
-//! - [`sessions`]: session cookies stored in SQLite, and the page guard.
+//! - [`sessions`]: session cookies stored in SQLite, and the page guard; [`self_service`]:
+//!   password change, signing out everywhere and deleting an account, and what each revokes.
 //! - [`usersig`]: Tencent TLSSigAPIv2 UserSigs, minted and verified.
 //! - [`contacts`]: contact lists; [`blocks`]: whom each user has blocked.
 //! - [`signaling`]: the `/ws` WebSocket: invitations, rooms and WebRTC negotiation.
@@ -38,6 +39,7 @@ pub mod history;
 pub mod http;
 pub mod origin;
 pub mod peer;
+pub mod self_service;
 pub mod sessions;
 pub mod signaling;
 pub mod state;
@@ -183,7 +185,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
         .route("/ws", get(signaling::ws::upgrade))
         .layer(from_fn_with_state(state.clone(), forms::registration_gate))
         .layer(from_fn_with_state(state.clone(), origin::guard))
-        .layer(from_fn(sessions::guard))
+        .layer(from_fn_with_state(state.clone(), sessions::guard))
         .layer(sessions::layer(session_store.clone(), config.secure_cookie))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .with_state(state.clone());

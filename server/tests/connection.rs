@@ -162,12 +162,13 @@ async fn ringing_times_out_on_the_server() {
     let state = start(&db).await;
     let mut alice = login(&state, "alice").await;
     let mut bob = login(&state, "bob").await;
-    tokio::time::pause();
+    // Placing a call reads the database (who blocked the caller): on the running clock.
     alice.send(
         json!({"type": "call", "req": 1, "userIDList": ["bob"], "callType": 1, "timeout": 5}),
     );
     assert_eq!(alice.recv().await["type"], "result");
     assert_eq!(bob.recv().await["type"], "invited");
+    tokio::time::pause();
     bob.quiet_for(Duration::from_secs(3)).await;
     assert_eq!(bob.recv().await["type"], "callingTimeout");
     assert_eq!(alice.recv().await["type"], "noResp");

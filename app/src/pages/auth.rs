@@ -53,6 +53,11 @@ fn AuthForm(
     let query = use_query_map();
     let error = use_form_error();
     let user = move || query.read().get("user").unwrap_or_default();
+    let notice = move || {
+        (query.read().get("notice").as_deref() == Some("deleted")).then(|| {
+            view! { <p class="notice" role="status">"Your account and everything in it were deleted."</p> }
+        })
+    };
     let hint = format!(
         "Up to {USER_ID_MAX} letters, digits, hyphens and underscores. Passwords need at least {PASSWORD_MIN} characters."
     );
@@ -84,6 +89,7 @@ fn AuthForm(
                     />
                     <p id="auth-hint" class="hint">{hint}</p>
                     <FormAlert message=error/>
+                    {notice}
                     <button type="submit" class="primary">{submit}</button>
                 </form>
                 <p class="switch">{other_text} " " <a href=other_href>{other_label}</a></p>

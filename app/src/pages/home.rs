@@ -114,7 +114,7 @@ pub fn TopBar(user_id: String, #[prop(optional)] missed: u32) -> impl IntoView {
             </nav>
             <div class="me">
                 <span class="avatar" aria-hidden="true">{initials(&user_id)}</span>
-                <span class="who">"Signed in as " <strong>{user_id}</strong></span>
+                <span class="who">"Signed in as " <a href="/account" aria-label="Account"><strong>{user_id}</strong></a></span>
                 <form method="post" action="/auth/logout">
                     <button type="submit" class="ghost">"Sign out"</button>
                 </form>

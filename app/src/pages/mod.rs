@@ -1,5 +1,6 @@
 //! The site's pages.
 
+pub mod account;
 pub mod auth;
 pub mod call;
 pub mod groups;

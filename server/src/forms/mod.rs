@@ -1,6 +1,8 @@
 //! The HTML forms' endpoints. Each answers with a redirect: to the next page on success, or
 //! back to the form with `?error=<code>` so the page can say what went wrong.
 
+mod account;
+
 use std::time::{Duration, Instant};
 
 use app::rules::FormError;
@@ -16,11 +18,11 @@ use tower_sessions::Session;
 
 use crate::{
     accounts::AccountError, blocks, config::Registration, contacts, db::unix_now, peer::ClientIp,
-    sessions, state::AppState, throttle::SignInThrottle,
+    self_service, sessions, state::AppState, throttle::SignInThrottle,
 };
 
 /// How long a client should wait when the hashing queue is full.
-const BUSY_RETRY: Duration = Duration::from_secs(2);
+pub(super) const BUSY_RETRY: Duration = Duration::from_secs(2);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -31,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts/remove", post(remove_contact))
         .route("/blocks/add", post(block))
         .route("/blocks/remove", post(unblock))
+        .merge(account::routes())
 }
 
 /// Missing fields read as empty, so they get the rule's message instead of a bare 422.
@@ -208,7 +211,15 @@ async fn enter(
     Redirect::to("/").into_response()
 }
 
-async fn logout(session: Session) -> Redirect {
+/// Ends this browser's session, and with it every sig minted so far and the signaling
+/// connection (see `self_service`).
+async fn logout(State(state): State<AppState>, session: Session) -> Redirect {
+    if let Some(user) = sessions::current_user(&session, &state.db).await {
+        if let Err(e) = self_service::revoke_sigs(&state.db, &user, unix_now()).await {
+            report("logout", &e);
+        }
+        state.signaling.hub.sign_out(&user);
+    }
     if let Err(e) = sessions::sign_out(&session).await {
         report("logout", &e);
     }
@@ -220,7 +231,7 @@ async fn add_contact(
     session: Session,
     Form(form): Form<ContactForm>,
 ) -> Redirect {
-    let Some(owner) = sessions::current_user(&session).await else {
+    let Some(owner) = sessions::current_user(&session, &state.db).await else {
         return Redirect::to("/login");
     };
     match contacts::add(&state.db, &owner, form.contact_id.trim(), unix_now()).await {
@@ -239,7 +250,7 @@ async fn remove_contact(
     session: Session,
     Form(form): Form<ContactForm>,
 ) -> Redirect {
-    let Some(owner) = sessions::current_user(&session).await else {
+    let Some(owner) = sessions::current_user(&session, &state.db).await else {
         return Redirect::to("/login");
     };
     match contacts::remove(&state.db, &owner, form.contact_id.trim()).await {
@@ -256,7 +267,7 @@ async fn block(
     session: Session,
     Form(form): Form<BlockForm>,
 ) -> Redirect {
-    let Some(owner) = sessions::current_user(&session).await else {
+    let Some(owner) = sessions::current_user(&session, &state.db).await else {
         return Redirect::to("/login");
     };
     match blocks::block(&state.db, &owner, form.user_id.trim(), unix_now()).await {
@@ -281,7 +292,7 @@ async fn unblock(
     session: Session,
     Form(form): Form<BlockForm>,
 ) -> Redirect {
-    let Some(owner) = sessions::current_user(&session).await else {
+    let Some(owner) = sessions::current_user(&session, &state.db).await else {
         return Redirect::to("/login");
     };
     match blocks::unblock(&state.db, &owner, form.user_id.trim()).await {

@@ -197,6 +197,11 @@ impl Hub {
         }
     }
 
+    /// Ends `user`'s signaling session, wherever it is (see [`Switchboard::sign_out`]).
+    pub fn sign_out(&self, user: &str) {
+        self.with(|board, _| board.sign_out(now(), user));
+    }
+
     pub fn disconnect(&self, conn: ConnId) {
         self.with(|board, outboxes| {
             outboxes.remove(&conn);

@@ -328,6 +328,10 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
                 usersig::verify(&sigs.key, sigs.sdk_app_id, &user_id, &user_sig, unix_now())
                     .map_err(|e| e.to_string())
             });
+        let checked = match checked {
+            Ok(sig) => self.not_revoked(&user_id, sig.time).await,
+            Err(why) => Err(why),
+        };
         if let Err(why) = checked {
             let _ = self.refuse(None, Refusal::BadUserSig(why)).await;
             return Flow::Close;
@@ -350,6 +354,21 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
             }
         }
         Flow::Continue
+    }
+
+    /// A sig made before the user signed out, changed their password or deleted the account
+    /// no longer logs in.
+    async fn not_revoked(&self, user_id: &str, sig_time: i64) -> Result<(), String> {
+        match crate::self_service::sig_floor(&self.state.db, user_id).await {
+            Ok(Some(floor)) if sig_time < floor => Err(
+                "this UserSig was revoked (signed out or password changed): get a new one".into(),
+            ),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::error!("reading the sig floor: {e}");
+                Err("the server could not check this UserSig; try again".into())
+            }
+        }
     }
 
     /// `user`'s servers, minted now; remembers when to refresh them.

@@ -72,6 +72,12 @@ impl World {
         self.pump();
     }
 
+    /// `user` signs out everywhere (or changes their password, or deletes the account).
+    pub fn sign_out(&mut self, user: &str) {
+        self.board.sign_out(self.now, user);
+        self.pump();
+    }
+
     pub fn advance(&mut self, secs: u64) {
         self.now += Duration::from_secs(secs);
         self.board.tick(self.now);

@@ -32,3 +32,21 @@ fn late_disconnect_of_a_replaced_connection_changes_nothing() {
     w.board.disconnect(w.now, old);
     assert!(w.board.is_online("alice"));
 }
+
+#[test]
+fn signing_out_everywhere_kicks_the_connection_and_leaves_its_call() {
+    let mut w = World::online(&["alice", "bob"]);
+    let room_id = w.in_call("alice", "bob", CallType::Audio);
+    let conn = w.conn("alice");
+    w.sign_out("alice");
+    assert_eq!(w.take_conn(conn), [ServerMsg::KickedOut {}]);
+    assert!(w.closed.contains(&conn));
+    assert_eq!(
+        w.take("bob"),
+        [leave(room_id, "alice"), ServerMsg::CallEnd { room_id }]
+    );
+    assert!(!w.board.is_online("alice"));
+    // Signing out someone who is not connected changes nothing.
+    w.sign_out("carol");
+    w.quiet("bob");
+}

@@ -149,6 +149,16 @@ mod glue {
                 Event::KickedOut => {
                     self.kicked.set(true);
                     self.me.set(None);
+                    // Kicked out because this account signed out everywhere (or changed its
+                    // password, or is gone) rather than by a login elsewhere: this browser's
+                    // session is over too, so go and sign in.
+                    leptos::task::spawn_local(async {
+                        if fetch_usersig().await.is_none() {
+                            if let Some(window) = web_sys::window() {
+                                let _ = window.location().assign("/login");
+                            }
+                        }
+                    });
                 }
                 Event::Presence { user_id, status } => self.presence.update(|p| {
                     p.insert(user_id.clone(), *status);

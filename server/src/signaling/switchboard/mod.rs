@@ -239,6 +239,17 @@ impl Switchboard {
 
     /// The connection is gone: its user leaves their call. An invitation ringing for them keeps
     /// ringing until its timeout, so a reloaded tab can still answer.
+    /// `user` signed out everywhere, changed their password or deleted their account: their
+    /// connection hears KICKED_OUT, as if they had logged in elsewhere, and is closed.
+    pub fn sign_out(&mut self, now: Instant, user: &str) {
+        if let Some(conn) = self.users.get(user).copied() {
+            self.send(conn, ServerMsg::KickedOut {});
+            self.out.push_back(Output::Close { conn });
+            self.drop_conn(conn);
+        }
+        self.flush_presence(now);
+    }
+
     pub fn disconnect(&mut self, now: Instant, conn: ConnId) {
         self.drop_conn(conn);
         self.flush_presence(now);
