@@ -30,3 +30,51 @@ test('accounts, contacts and sessions survive a server restart', async ({ page, 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** A free loopback port, so that a restarted server comes back where the pages expect it. */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const port = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+test('open pages come back by themselves after a restart, and calls ring again', async ({ browser }) => {
+  const dir = tempDir();
+  const env = { LEPTOS_SITE_ADDR: `127.0.0.1:${await freePort()}` };
+  let server = await Server.start(dir, env);
+  const contexts = [await browser.newContext(), await browser.newContext()];
+  try {
+    const [me, friend] = [uniqueId('jo'), uniqueId('kim')];
+    const [mine, theirs] = await Promise.all(contexts.map((c) => c.newPage()));
+    for (const [page, id, other] of [[mine, me, friend], [theirs, friend, me]] as const) {
+      await signUp(page, server.url, id);
+      await expectHome(page, server.url, id);
+      void other;
+    }
+    for (const [page, other] of [[mine, friend], [theirs, me]] as const) {
+      await page.getByLabel('Add a contact by user ID').fill(other);
+      await page.getByRole('button', { name: 'Add contact' }).click();
+      await expect(page.getByRole('listitem').filter({ hasText: other })).toContainText('Online');
+    }
+
+    await server.stop();
+    server = await Server.start(dir, env);
+
+    // Neither page is reloaded: each logs in again by itself (within a few seconds), so a call
+    // placed from one rings on the other.
+    await expect(async () => {
+      await theirs.getByRole('button', { name: `Audio call ${me}` }).click();
+      await expect(mine.getByRole('alertdialog', { name: friend })).toBeVisible({ timeout: 2_000 });
+    }).toPass({ timeout: 30_000 });
+    await theirs.getByRole('button', { name: 'Cancel' }).click();
+  } finally {
+    await Promise.all(contexts.map((c) => c.close()));
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

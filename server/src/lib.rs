@@ -87,6 +87,8 @@ pub type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 /// handlers share (for tests that drive a connection without HTTP).
 pub struct Site {
     pub router: Router,
+    /// What to do once the HTTP server has stopped: see [`Drain::run`].
+    pub drain: Drain,
     /// The HTTP server's caps and timeouts, for [`http::serve`].
     pub http: http::HttpLimits,
     pub background: Vec<Task>,
@@ -189,10 +191,17 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Site
         .layer(sessions::layer(session_store.clone(), config.secure_cookie))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .with_state(state.clone());
-    let mut background = background(hub, db, feeds, pkg_dir, session_store);
+    let (writer_stop, drained) = history::WriterStop::new();
+    let drain = Drain {
+        hub: hub.clone(),
+        admission: state.signaling.admission.clone(),
+        writer: writer_stop,
+    };
+    let mut background = background(hub, db, feeds, drained, pkg_dir, session_store);
     background.extend(relay_task);
     Ok(Site {
         router,
+        drain,
         http,
         background,
         state,
@@ -204,6 +213,7 @@ fn background(
     hub: Arc<Hub>,
     db: sqlx::SqlitePool,
     feeds: signaling::hub::HubFeeds,
+    drained: history::Drained,
     pkg_dir: std::path::PathBuf,
     session_store: tower_sessions_sqlx_store::SqliteStore,
 ) -> Vec<Task> {
@@ -212,7 +222,7 @@ fn background(
         Box::pin(async move {
             let _ = tokio::task::spawn_blocking(move || assets::precompress(&pkg_dir)).await;
         }),
-        Box::pin(history::run_writer(db.clone(), feeds.records)),
+        Box::pin(history::run_writer(db.clone(), feeds.records, drained)),
         Box::pin(signaling::presence::run_fanout(
             db.clone(),
             hub,
@@ -224,4 +234,37 @@ fn background(
                 .await;
         }),
     ]
+}
+
+/// Stopping without losing anything: calls in progress end and are recorded, every signaling
+/// connection is closed as restarting (clients come back by themselves), and the history
+/// writer commits what is queued.
+pub struct Drain {
+    hub: Arc<Hub>,
+    admission: Arc<signaling::admission::Admission>,
+    writer: history::WriterStop,
+}
+
+impl Drain {
+    /// Sockets get this long to take their close frame.
+    const SOCKETS_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+    /// The history writer gets this long to commit.
+    const HISTORY_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+    pub async fn run(self) {
+        self.hub.shutdown();
+        let deadline = tokio::time::Instant::now() + Self::SOCKETS_WITHIN;
+        while self.admission.sockets() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        if self.admission.sockets() > 0 {
+            tracing::info!(
+                "{} sockets still open at shutdown",
+                self.admission.sockets()
+            );
+        }
+        if !self.writer.finish(Self::HISTORY_WITHIN).await {
+            tracing::error!("the call history could not be written in time at shutdown");
+        }
+    }
 }

@@ -47,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
     for task in site.background {
         tokio::spawn(task);
     }
+    let drain = site.drain;
 
     let tcp = tokio::net::TcpListener::bind(addr)
         .await
@@ -72,6 +73,8 @@ async fn main() -> anyhow::Result<()> {
             server::http::serve(listener, site.router, site.http, shutdown_signal()).await;
         }
     }
+    drain.run().await;
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -539,9 +539,9 @@ async fn contacts_see_presence_and_calls_reach_the_history() {
     }
     assert_eq!(seen, [json!("online"), json!("offline")]);
 
-    // The history is written in the background; give it a moment.
+    // The history is written in the background, in batches; give it a few moments.
     let mut entries = Vec::new();
-    for _ in 0..50 {
+    for _ in 0..250 {
         entries = server::history::list(&pool, "bob", 10).await.unwrap();
         if entries.first().is_some_and(|e| e.ended_at.is_some()) {
             break;

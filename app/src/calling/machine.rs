@@ -9,6 +9,7 @@
 
 mod links;
 mod requests;
+mod resume;
 mod server;
 #[cfg(test)]
 mod tests;
@@ -49,6 +50,12 @@ pub enum Input {
     },
     /// The signaling connection failed to open or was lost: the session ends, and any call.
     Disconnected(String),
+    /// The server closed the connection because it is restarting (close code 1012): the call
+    /// ends but the session comes back by itself, the first attempt after `spread` (a random
+    /// pause the glue picks, so that clients do not all return at once).
+    ServerRestarting {
+        spread: Duration,
+    },
     /// `logout()`: forget the session; the glue closes the socket.
     Logout,
     /// The moment [`Machine::poll_timeout`] gave has come.
@@ -176,9 +183,14 @@ pub struct Machine {
     /// When each request in flight is given up on, oldest first (every request gets the same
     /// time, so the order is the order sent); answered ones are skipped and dropped.
     answer_by: VecDeque<(Duration, u32)>,
-    /// A login in progress, and its credentials until the socket is open.
-    login: Option<(Token, Option<Login>)>,
+    /// A login in progress (with the API call's token, none for one the machine makes itself
+    /// to come back after a restart), and its credentials until the socket is open.
+    login: Option<(Option<Token>, Option<Login>)>,
     login_by: Option<Duration>,
+    /// The credentials of the session, kept to log in again after a server restart.
+    last_login: Option<Login>,
+    /// Waiting out a server restart.
+    resuming: Option<resume::Resuming>,
     out: VecDeque<Effect>,
 }
 
@@ -203,6 +215,8 @@ impl Machine {
             answer_by: VecDeque::new(),
             login: None,
             login_by: None,
+            last_login: None,
+            resuming: None,
             out: VecDeque::new(),
         }
     }
@@ -217,9 +231,11 @@ impl Machine {
             Input::Link { user, state } => self.on_link(&user, state),
             Input::LocalMedia { audio, video } => self.on_local_media(audio, video),
             Input::Disconnected(reason) => self.on_disconnected(reason),
+            Input::ServerRestarting { spread } => self.on_server_restarting(spread),
             Input::Logout => self.on_logout(),
             Input::Timeout => {
                 self.on_request_timeout();
+                self.on_resume_timeout();
                 self.on_timeout();
             }
         }
@@ -273,8 +289,12 @@ impl Machine {
 
     /// The signaling connection is gone: the session and any call with it.
     fn on_disconnected(&mut self, reason: String) {
+        if self.resume_failed(&reason) {
+            return;
+        }
+        self.last_login = None;
         if let Some((token, _)) = self.login.take() {
-            self.complete(Some(token), Err(Refusal::Connection(reason.clone().into())));
+            self.complete(token, Err(Refusal::Connection(reason.clone().into())));
         }
         self.fail_pending(|| Refusal::Connection(reason.clone().into()));
         let was_in_call = self.phase != Phase::Idle;
@@ -295,6 +315,8 @@ impl Machine {
         }
         self.user = None;
         self.login = None;
+        self.last_login = None;
+        self.resuming = None;
         self.ringing.clear();
         self.fail_pending(|| Refusal::LoggedOut);
     }

@@ -77,6 +77,11 @@ impl Admission {
         self.counts.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Sockets open now.
+    pub fn sockets(&self) -> usize {
+        self.counts().sockets
+    }
+
     /// A place for a new socket from `ip`, counted as logging in.
     pub fn admit(self: &Arc<Self>, ip: ClientIp) -> Result<(Socket, Pending), Refused> {
         let mut counts = self.counts();

@@ -26,6 +26,8 @@ pub fn now() -> Instant {
 pub enum Outgoing {
     Frame(String),
     Close,
+    /// The server is stopping: close, saying so, so that the client comes back.
+    Restart,
 }
 
 /// Frames a connection may have queued before it counts as too slow and is dropped.
@@ -88,6 +90,13 @@ impl Outbox {
     /// Closes after what is queued (a kicked-out tab still hears why); at once when full.
     fn close(&self) {
         if self.frames.try_send(Outgoing::Close).is_err() {
+            self.kill();
+        }
+    }
+
+    /// Closes after what is queued, telling the client the server is restarting.
+    fn restart(&self) {
+        if self.frames.try_send(Outgoing::Restart).is_err() {
             self.kill();
         }
     }
@@ -200,6 +209,17 @@ impl Hub {
     /// Ends `user`'s signaling session, wherever it is (see [`Switchboard::sign_out`]).
     pub fn sign_out(&self, user: &str) {
         self.with(|board, _| board.sign_out(now(), user));
+    }
+
+    /// The server is stopping: every call ends (and is recorded), and every connection closes
+    /// as restarting.
+    pub fn shutdown(&self) {
+        self.with(|board, outboxes| {
+            for (_, outbox) in outboxes.drain() {
+                outbox.restart();
+            }
+            board.shutdown(now());
+        });
     }
 
     pub fn disconnect(&self, conn: ConnId) {

@@ -18,7 +18,7 @@ use app::{
 };
 use axum::{
     extract::{
-        ws::{Message, WebSocket},
+        ws::{CloseFrame, Message, WebSocket},
         State, WebSocketUpgrade,
     },
     http::{header, HeaderMap, StatusCode},
@@ -47,6 +47,9 @@ pub const DEAD_AFTER: Duration = Duration::from_secs(50);
 /// buffers are full) ends the connection. Writes also end at the login and dead-peer
 /// deadlines, so that no write can hold a connection past them.
 pub const WRITE_WITHIN: Duration = Duration::from_secs(10);
+/// The close code that tells a client the server is restarting and it should come back
+/// (RFC 6455's registry: 1012, "Service Restart").
+pub const RESTARTING: u16 = 1012;
 /// What a client refused for the socket caps is told to wait, in seconds.
 const RETRY_AFTER_S: &str = "10";
 const RATE_PER_SECOND: f64 = 50.0;
@@ -111,6 +114,8 @@ struct Connection<W> {
     pending: Option<Pending>,
     /// When the client was last heard from.
     heard: Instant,
+    /// The server is stopping: the close frame says so (1012, "service restart").
+    restarting: bool,
     sink: W,
 }
 
@@ -155,6 +160,7 @@ async fn serve_admitted<W, R, E>(
         login_by: Some(Instant::now() + LOGIN_WITHIN),
         pending,
         heard: Instant::now(),
+        restarting: false,
         sink,
     };
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -178,6 +184,10 @@ async fn serve_admitted<W, R, E>(
             },
             out = inbox.recv() => match out {
                 Some(Outgoing::Frame(frame)) => conn.send_text(frame).await,
+                Some(Outgoing::Restart) => {
+                    conn.restarting = true;
+                    Flow::Close
+                }
                 Some(Outgoing::Close) | None => Flow::Close,
             },
             _ = ping.tick() => {
@@ -213,7 +223,11 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
             }
         }
         if !self.killed {
-            let _ = self.send_raw(Message::Close(None)).await;
+            let frame = self.restarting.then(|| CloseFrame {
+                code: RESTARTING,
+                reason: "server restarting".into(),
+            });
+            let _ = self.send_raw(Message::Close(frame)).await;
         }
         if self.user.is_some() {
             self.hub.disconnect(self.id);

@@ -31,10 +31,10 @@ impl Machine {
 
     /// A login opens the socket first; the credentials go out once it is open.
     fn start_login(&mut self, token: Token, login: Login) -> Result<(), Refusal> {
-        if self.user.is_some() || self.login.is_some() {
+        if self.user.is_some() || self.login.is_some() || self.resuming.is_some() {
             return Err(Refusal::AlreadyLoggedIn);
         }
-        self.login = Some((token, Some(login)));
+        self.login = Some((Some(token), Some(login)));
         self.login_by = Some(self.now + LOG_IN_WITHIN);
         self.out.push_back(Effect::OpenSocket);
         Ok(())
@@ -48,7 +48,11 @@ impl Machine {
             .find(|(_, req)| self.pending.contains_key(req))
             .map(|(at, _)| *at);
         let login = self.login.as_ref().and(self.login_by);
-        request.into_iter().chain(login).min()
+        request
+            .into_iter()
+            .chain(login)
+            .chain(self.resume_deadline())
+            .min()
     }
 
     /// Drops the deadlines of requests that have been answered, so the queue holds only
@@ -94,6 +98,7 @@ impl Machine {
 
     pub(super) fn socket_open(&mut self) {
         if let Some(login) = self.login.as_mut().and_then(|(_, l)| l.take()) {
+            self.last_login = Some(login.clone());
             self.out.push_back(Effect::Send(ClientMsg::Login(login)));
         }
     }

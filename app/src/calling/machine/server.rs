@@ -14,8 +14,9 @@ impl Machine {
                 self.user = Some(user_id);
                 self.out.push_back(Effect::IceServers(ice_servers));
                 if let Some((token, _)) = self.login.take() {
-                    self.complete(Some(token), Ok(Outcome::default()));
+                    self.complete(token, Ok(Outcome::default()));
                 }
+                self.resumed();
             }
             ServerMsg::IceServers { ice_servers } => {
                 self.out.push_back(Effect::IceServers(ice_servers));
@@ -85,6 +86,7 @@ impl Machine {
                     self.end_locally();
                 }
                 self.user = None;
+                self.last_login = None;
                 self.ringing.clear();
                 self.emit(Event::KickedOut);
                 self.out.push_back(Effect::Closed);
@@ -170,8 +172,10 @@ impl Machine {
     fn on_error(&mut self, req: Option<u32>, refusal: Refusal) {
         let Some((token, pending)) = req.and_then(|r| self.pending.remove(&r)) else {
             match self.login.take() {
+                Some((None, _)) if req.is_none() => self.give_up_resuming(refusal),
                 Some((token, _)) if req.is_none() => {
-                    self.complete(Some(token), Err(refusal));
+                    self.last_login = None;
+                    self.complete(token, Err(refusal));
                     self.out.push_back(Effect::Closed);
                 }
                 login => {

@@ -48,6 +48,7 @@ impl From<Request> for ClientMsg {
 }
 
 mod links;
+mod resume;
 mod session;
 
 /// Drives a machine through [`Machine::handle`] at its current time.

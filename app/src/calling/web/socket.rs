@@ -8,6 +8,9 @@ use web_sys::{MessageEvent, WebSocket};
 use super::{Engine, Input};
 use crate::protocol::{Refusal, ServerMsg};
 
+/// The close code a stopping server sends (RFC 6455's "Service Restart").
+const SERVER_RESTARTING: u16 = 1012;
+
 impl Engine {
     /// Opens the WebSocket to this page's own site and waits until it is open.
     pub(super) async fn connect(&self) -> Result<(), Refusal> {
@@ -57,10 +60,11 @@ impl Engine {
         })
     }
 
-    /// A socket the server or the network closed ends the session.
+    /// A socket the server or the network closed ends the session, unless the server said it
+    /// is restarting (1012): then the machine comes back by itself.
     fn on_close(&self) -> Closure<dyn FnMut(JsValue)> {
         let weak = self.weak();
-        Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| {
+        Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             let Some(engine) = Engine::from_weak(&weak) else {
                 return;
             };
@@ -68,9 +72,17 @@ impl Engine {
                 return;
             }
             engine.drop_socket();
-            engine.handle(Input::Disconnected(
-                "the signaling connection was lost".into(),
-            ));
+            let code = e.dyn_ref::<web_sys::CloseEvent>().map(|c| c.code());
+            engine.handle(if code == Some(SERVER_RESTARTING) {
+                // Between half a second and three: a restarted server is not met by everyone
+                // at once.
+                let spread = 0.5 + 2.5 * js_sys::Math::random();
+                Input::ServerRestarting {
+                    spread: std::time::Duration::from_secs_f64(spread),
+                }
+            } else {
+                Input::Disconnected("the signaling connection was lost".into())
+            });
         })
     }
 

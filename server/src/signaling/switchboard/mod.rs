@@ -250,6 +250,17 @@ impl Switchboard {
         self.flush_presence(now);
     }
 
+    /// The server is stopping: every connection leaves, so every call ends and is recorded
+    /// (answered ones as ended now, unanswered ones as cancelled). What the connections are
+    /// told is the edge's business: they are closed as restarting.
+    pub fn shutdown(&mut self, now: Instant) {
+        let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+        for conn in conns {
+            self.drop_conn(conn);
+        }
+        self.flush_presence(now);
+    }
+
     pub fn disconnect(&mut self, now: Instant, conn: ConnId) {
         self.drop_conn(conn);
         self.flush_presence(now);

@@ -1,26 +1,16 @@
 //! Call history, recorded by the server as calls happen (clients report nothing), and read back
-//! for the history page.
+//! for the history page. [`writer`] puts the switchboard's records in the database.
+
+mod writer;
 
 use app::api::HistoryEntry;
-use sqlx::SqlitePool;
-use tokio::sync::mpsc;
+use sqlx::{SqliteConnection, SqlitePool};
+
+pub use writer::{run_writer, Drained, WriterStop, BACKLOG, COMMIT_WITHIN};
 
 use crate::signaling::switchboard::{Ending, Record};
 
-/// Records waiting to be written; past this many, new ones are dropped with a warning rather
-/// than holding memory while the database is stuck.
-pub const BACKLOG: usize = 16 * 1024;
-
-/// Writes records in the order they happened, each stamped with the time it was made.
-pub async fn run_writer(db: SqlitePool, mut records: mpsc::Receiver<(i64, Record)>) {
-    while let Some((at, record)) = records.recv().await {
-        if let Err(e) = store(&db, at, &record).await {
-            tracing::error!("call history: {e}");
-        }
-    }
-}
-
-async fn store(db: &SqlitePool, at: i64, record: &Record) -> Result<(), sqlx::Error> {
+async fn store(db: &mut SqliteConnection, at: i64, record: &Record) -> Result<(), sqlx::Error> {
     match record {
         Record::Placed {
             invite_id,
@@ -40,7 +30,7 @@ async fn store(db: &SqlitePool, at: i64, record: &Record) -> Result<(), sqlx::Er
             .bind(u8::from(*call_type))
             .bind(*group)
             .bind(at)
-            .execute(db)
+            .execute(&mut *db)
             .await?;
         }
         Record::Answered { invite_id, callee } => {
@@ -51,7 +41,7 @@ async fn store(db: &SqlitePool, at: i64, record: &Record) -> Result<(), sqlx::Er
             .bind(at)
             .bind(invite_id)
             .bind(callee)
-            .execute(db)
+            .execute(&mut *db)
             .await?;
         }
         Record::Ended {
@@ -67,21 +57,23 @@ async fn store(db: &SqlitePool, at: i64, record: &Record) -> Result<(), sqlx::Er
             .bind(ending.as_str())
             .bind(invite_id)
             .bind(callee)
-            .execute(db)
+            .execute(&mut *db)
             .await?;
         }
     }
     Ok(())
 }
 
-/// Calls still open when the server stopped ended then; the best time we know is now.
+/// Calls still open when the server stopped ended then: at the last moment it was known alive
+/// (the writer's heartbeat), or `now` if it never beat.
 pub async fn close_interrupted(db: &SqlitePool, now: i64) -> Result<(), sqlx::Error> {
+    let alive = writer::last_alive(db).await?.map_or(now, |at| at.min(now));
     sqlx::query(
         "UPDATE call_history SET ended_at = ?,
          outcome = CASE outcome WHEN 'ringing' THEN ? ELSE outcome END
          WHERE ended_at IS NULL",
     )
-    .bind(now)
+    .bind(alive)
     .bind(Ending::NoAnswer.as_str())
     .execute(db)
     .await?;
