@@ -27,13 +27,13 @@ export LEPTOS_ENV ?= PROD
 # its own, where the NAT tests' namespaces live and die with the run.
 NETNS := $(if $(filter 0,$(shell id -u)),unshare --net --mount,unshare --map-root-user --net --mount)
 
-.PHONY: run test tools test-tools build build-debug cargo-test e2e bench-smoke bench fmt lint clean
+.PHONY: run test tools test-tools fuzz-tools build build-debug cargo-test e2e bench-smoke fuzz fuzz-smoke bench fmt lint clean
 
 run: tools build
 	mkdir -p data
 	./target/release/server
 
-test: tools test-tools build-debug cargo-test e2e bench-smoke
+test: tools test-tools build-debug cargo-test e2e bench-smoke fuzz-smoke
 
 build:
 	cargo leptos build --release
@@ -45,11 +45,30 @@ build-debug:
 	cargo leptos build --frontend-only
 
 cargo-test:
-	cargo test -p app -p server -p bench
+	cargo test -p app -p usersig -p server -p bench
 
 e2e:
 	$(NETNS) sh -c 'mount -t tmpfs tmpfs /run && ip link set lo up && cd end2end \
 	  && CALLING_SERVER_BIN=$(CURDIR)/target/debug/server npx playwright test'
+
+# Fuzzing what parses bytes from strangers (server/fuzz): each target for FUZZ_SECONDS, from the
+# seeds and whatever corpus earlier runs left; libFuzzer's last line gives the inputs run.
+FUZZ_TARGETS := frame usersig forms
+FUZZ_SECONDS ?= 300
+fuzz: fuzz-tools
+	cd server && for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$target && \
+	  cargo +nightly fuzz run $$target fuzz/corpus/$$target fuzz/seeds/$$target -- \
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 | grep -E '^(#[0-9]+ *DONE|stat::number_of_executed_units|Done)' ; \
+	done
+
+# A few seconds each, so that the targets keep building and nothing shallow crashes them.
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=5
+
+fuzz-tools:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 
 # Benchmarks, in a loopback-only namespace with a wide port range and as many open files as
 # allowed (ten thousand clients and the server each hold one socket per connection).
@@ -116,7 +135,7 @@ fmt:
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy -p app -p server -p bench --all-targets -- -D warnings
+	cargo clippy -p app -p usersig -p server -p bench --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 clean:

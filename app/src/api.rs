@@ -64,15 +64,18 @@ pub struct HistoryData {
     /// The server's Unix time when the list was read: what the page shows is complete up to
     /// then, so that is how far it may mark calls seen.
     pub as_of: i64,
+    /// Where the next page of older calls starts, if there are more.
+    pub older: Option<i64>,
 }
 
-/// The signed-in user's recent calls, or `None` when nobody is signed in.
+/// The signed-in user's calls, a page at a time: the newest, or those older than `before` (a
+/// page's `older`). `None` when nobody is signed in.
 #[server]
-pub async fn load_history() -> Result<Option<HistoryData>, ServerFnError> {
+pub async fn load_history(before: Option<i64>) -> Result<Option<HistoryData>, ServerFnError> {
     let backend = expect_context::<crate::backend::SharedBackend>();
     let parts = expect_context::<http::request::Parts>();
     backend
-        .history(&parts)
+        .history(&parts, before)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))
 }

@@ -19,10 +19,12 @@ pub trait Backend: Send + Sync + 'static {
         request: &'a http::request::Parts,
     ) -> BoxFuture<'a, Result<Option<HomeData>, FormError>>;
 
-    /// The signed-in user's recent calls, newest first; `None` if signed out.
+    /// A page of the signed-in user's calls, newest first, older than `before` if given;
+    /// `None` if signed out.
     fn history<'a>(
         &'a self,
         request: &'a http::request::Parts,
+        before: Option<i64>,
     ) -> BoxFuture<'a, Result<Option<HistoryData>, FormError>>;
 
     /// Marks the signed-in user's calls up to `as_of` (Unix seconds) seen.

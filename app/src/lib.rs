@@ -18,6 +18,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod calling;
+pub mod forms;
 pub mod pages;
 pub mod protocol;
 pub mod rules;

@@ -29,6 +29,7 @@ pub enum FormError {
     ContactDuplicate,
     /// One of the two has blocked the other.
     ContactBlocked,
+    ContactsFull,
     BlockSelf,
     BlockedTooMany,
     /// Too many failed sign-ins from here or for this account.
@@ -39,7 +40,7 @@ pub enum FormError {
     Internal,
 }
 
-const ALL: [FormError; 18] = [
+const ALL: [FormError; 19] = [
     FormError::UserIdEmpty,
     FormError::UserIdTooLong,
     FormError::UserIdChars,
@@ -52,6 +53,7 @@ const ALL: [FormError; 18] = [
     FormError::ContactSelf,
     FormError::ContactDuplicate,
     FormError::ContactBlocked,
+    FormError::ContactsFull,
     FormError::BlockSelf,
     FormError::BlockedTooMany,
     FormError::Throttled,
@@ -76,6 +78,7 @@ impl FormError {
             Self::ContactSelf => "contact_self",
             Self::ContactDuplicate => "contact_duplicate",
             Self::ContactBlocked => "contact_blocked",
+            Self::ContactsFull => "contacts_full",
             Self::BlockSelf => "block_self",
             Self::BlockedTooMany => "blocked_too_many",
             Self::Throttled => "throttled",
@@ -112,6 +115,7 @@ impl fmt::Display for FormError {
             Self::ContactBlocked => {
                 "That user cannot be added. If you blocked them, unblock them first."
             }
+            Self::ContactsFull => "You have as many contacts as you can have (1000). Remove some first.",
             Self::BlockSelf => "You cannot block yourself.",
             Self::BlockedTooMany => "You have blocked as many users as you can. Unblock some first.",
             Self::Throttled => {

@@ -11,8 +11,8 @@ use tower_sessions::Session;
 
 use crate::{blocks, contacts, history, sessions};
 
-/// How many calls the history page shows.
-const HISTORY_LIMIT: u32 = 200;
+/// How many calls one page of the history shows.
+const HISTORY_PAGE: u32 = 50;
 
 pub struct SiteBackend {
     pub db: SqlitePool,
@@ -27,26 +27,29 @@ impl Backend for SiteBackend {
     fn history<'a>(
         &'a self,
         request: &'a Parts,
+        before: Option<i64>,
     ) -> BoxFuture<'a, Result<Option<HistoryData>, FormError>> {
         Box::pin(async move {
             let Some(user_id) = signed_in(request, &self.db).await else {
                 return Ok(None);
             };
             let as_of = crate::db::unix_now();
-            let entries = history::list(&self.db, &user_id, HISTORY_LIMIT).await;
+            let page = history::page(&self.db, &user_id, HISTORY_PAGE, before).await;
             // Fetched by the page itself (a server function's POST, as when moving to the
             // history within the site), the list is being looked at: mark it seen in the same
             // request, so the next page's count already knows. A GET of /history renders it
             // without marking anything; the page marks it once it is on screen.
-            let seen = match (&entries, request.method == http::Method::POST) {
+            let newest = before.is_none() && request.method == http::Method::POST;
+            let seen = match (&page, newest) {
                 (Ok(_), true) => history::mark_seen(&self.db, &user_id, as_of).await,
                 _ => Ok(()),
             };
-            match (entries, seen) {
-                (Ok(entries), Ok(())) => Ok(Some(HistoryData {
+            match (page, seen) {
+                (Ok(page), Ok(())) => Ok(Some(HistoryData {
                     user_id,
-                    entries,
+                    entries: page.entries,
                     as_of,
+                    older: page.older,
                 })),
                 (Err(e), _) | (_, Err(e)) => {
                     tracing::error!("call history: {e}");

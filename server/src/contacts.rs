@@ -5,6 +5,10 @@ use std::fmt;
 use app::rules::{check_contact, FormError};
 use sqlx::SqlitePool;
 
+/// Contacts one account may have: more than anyone keeps, few enough that a list, and the
+/// presence fan-out to it, stays small.
+pub const MAX_CONTACTS: i64 = 1000;
+
 #[derive(Debug)]
 pub enum ContactError {
     Rule(FormError),
@@ -12,6 +16,8 @@ pub enum ContactError {
     Duplicate,
     /// One of the two has blocked the other.
     Blocked,
+    /// The owner has [`MAX_CONTACTS`] already.
+    Full,
     Storage(sqlx::Error),
 }
 
@@ -22,6 +28,7 @@ impl fmt::Display for ContactError {
             Self::NoSuchUser => write!(f, "no such user"),
             Self::Duplicate => write!(f, "already a contact"),
             Self::Blocked => write!(f, "blocked"),
+            Self::Full => write!(f, "at most {MAX_CONTACTS} contacts"),
             Self::Storage(e) => write!(f, "database: {e}"),
         }
     }
@@ -36,6 +43,7 @@ impl From<ContactError> for FormError {
             ContactError::NoSuchUser => FormError::NoSuchUser,
             ContactError::Duplicate => FormError::ContactDuplicate,
             ContactError::Blocked => FormError::ContactBlocked,
+            ContactError::Full => FormError::ContactsFull,
             ContactError::Storage(_) => FormError::Internal,
         }
     }
@@ -64,11 +72,13 @@ pub async fn add(
     let done = sqlx::query(
         "INSERT INTO contacts (owner_id, contact_id, created_at) SELECT ?1, ?2, ?3
          WHERE NOT EXISTS (SELECT 1 FROM blocks WHERE (owner_id = ?1 AND blocked_id = ?2)
-                                                   OR (owner_id = ?2 AND blocked_id = ?1))",
+                                                   OR (owner_id = ?2 AND blocked_id = ?1))
+         AND (SELECT COUNT(*) FROM contacts WHERE owner_id = ?1) < ?4",
     )
     .bind(owner)
     .bind(contact)
     .bind(now)
+    .bind(MAX_CONTACTS)
     .execute(db)
     .await
     .map_err(|e| match &e {
@@ -77,7 +87,16 @@ pub async fn add(
         _ => ContactError::Storage(e),
     })?;
     if done.rows_affected() == 0 {
-        return Err(ContactError::Blocked);
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contacts WHERE owner_id = ?")
+            .bind(owner)
+            .fetch_one(db)
+            .await
+            .map_err(ContactError::Storage)?;
+        return Err(if count >= MAX_CONTACTS {
+            ContactError::Full
+        } else {
+            ContactError::Blocked
+        });
     }
     Ok(())
 }

@@ -7,7 +7,8 @@
 //!   operator's command line.
 //! - [`sessions`]: session cookies stored in SQLite, and the page guard; [`self_service`]:
 //!   password change, signing out everywhere and deleting an account, and what each revokes.
-//! - [`usersig`]: Tencent TLSSigAPIv2 UserSigs, minted and verified.
+//! - [`usersig`]: Tencent TLSSigAPIv2 UserSigs, minted and verified (the `server/usersig` crate,
+//!   on its own so that its decoder can be fuzzed).
 //! - [`contacts`]: contact lists; [`blocks`]: whom each user has blocked.
 //! - [`signaling`]: the `/ws` WebSocket: invitations, rooms and WebRTC negotiation.
 //! - [`history`]: the call history the server records.
@@ -46,7 +47,7 @@ pub mod state;
 pub mod throttle;
 pub mod tls;
 pub mod turn;
-pub mod usersig;
+pub use usersig;
 
 use std::sync::Arc;
 

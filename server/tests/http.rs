@@ -460,3 +460,52 @@ async fn the_block_button_blocks_and_the_home_page_can_unblock() {
     let r = post_form(&base, "/blocks/add", "user_id=alice", Some(&cookie)).await;
     assert_eq!(location(&r), "/?error=block_self");
 }
+
+#[tokio::test]
+async fn a_long_history_comes_a_page_at_a_time() {
+    let db = TempDb::new();
+    let base = format!("http://{}", serve(config(&db, Some(KEY))).await);
+    let r = post_form(
+        &base,
+        "/auth/register",
+        "user_id=alice&password=alices+password",
+        None,
+    )
+    .await;
+    let cookie = session_cookie(&r).expect("session");
+    let pool = server::db::open(&db.url()).await.unwrap();
+    for n in 0..60 {
+        sqlx::query(
+            "INSERT INTO call_history (invite_id, caller_id, callee_id, call_type, is_group, \
+             started_at, ended_at, outcome) VALUES (?, 'alice', ?, 1, 0, ?, ?, 'no_answer')",
+        )
+        .bind(format!("i{n}"))
+        .bind(format!("peer{n}"))
+        .bind(1_000 + n)
+        .bind(1_010 + n)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let first = get(&base, "/history", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        first.contains("peer59") && !first.contains("peer9<"),
+        "newest fifty first"
+    );
+    let href = first
+        .split("href=\"/history?before=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a link to older calls");
+    let older = get(&base, &format!("/history?before={href}"), Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(older.contains("peer9<") && older.contains("peer0<") && !older.contains("peer59"));
+    assert!(!older.contains("Older calls"));
+}

@@ -15,13 +15,21 @@ use crate::{
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| load_history());
+    let query = leptos_router::hooks::use_query_map();
+    let before = move || {
+        query
+            .read()
+            .get("before")
+            .and_then(|b| b.parse::<i64>().ok())
+    };
+    let data = Resource::new(before, load_history);
     view! {
         <Title text="History · Calling"/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let before_now = before();
                 match data.await {
-                    Ok(Some(data)) => view! { <History data/> }.into_any(),
+                    Ok(Some(data)) => view! { <History data newest=before_now.is_none()/> }.into_any(),
                     Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
@@ -31,18 +39,24 @@ pub fn HistoryPage() -> impl IntoView {
 }
 
 #[component]
-fn History(data: HistoryData) -> impl IntoView {
+fn History(data: HistoryData, newest: bool) -> impl IntoView {
     let entries = data.entries;
+    let older = data.older.map(|id| format!("/history?before={id}"));
     // Looking at the history is what clears the missed-call badge: once it is on screen (an
     // effect runs only in the browser), for the calls it shows.
     let session = expect_context::<CallSession>();
     let as_of = data.as_of;
     Effect::new(move |_| {
+        // An older page does not show the newest calls: it marks nothing.
+        if !newest {
+            return;
+        }
         session.missed.set(0);
         leptos::task::spawn_local(async move {
             let _ = mark_history_seen(as_of).await;
         });
     });
+    let older = older.map(|href| view! { <p class="more"><a href=href>"Older calls"</a></p> });
     view! {
         <TopBar user_id=data.user_id/>
         <main class="page">
@@ -58,6 +72,7 @@ fn History(data: HistoryData) -> impl IntoView {
                     }
                         .into_any()
                 }}
+                {older}
             </section>
         </main>
     }

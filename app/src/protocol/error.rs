@@ -36,6 +36,8 @@ pub enum ErrorCode {
     CallingTooOften,
     NoSuchGroup,
     NotGroupMember,
+    /// The caller owns as many groups as one may.
+    TooManyGroups,
     Server,
     /// `switchToAudioCall` failed (TRTCCalling's 60001).
     SwitchToAudioFailed,
@@ -53,7 +55,7 @@ pub enum ErrorCode {
 }
 
 /// Each named code and its number; the single place the numbers are written.
-const CODES: [(ErrorCode, u32); 25] = [
+const CODES: [(ErrorCode, u32); 26] = [
     (ErrorCode::Malformed, 4000),
     (ErrorCode::UnknownType, 4001),
     (ErrorCode::InvalidArgument, 4002),
@@ -71,6 +73,7 @@ const CODES: [(ErrorCode, u32); 25] = [
     (ErrorCode::CallingTooOften, 4026),
     (ErrorCode::NoSuchGroup, 4030),
     (ErrorCode::NotGroupMember, 4031),
+    (ErrorCode::TooManyGroups, 4032),
     (ErrorCode::Server, 5000),
     (ErrorCode::SwitchToAudioFailed, 60001),
     (ErrorCode::SwitchToVideoFailed, 60002),
@@ -164,6 +167,7 @@ pub enum Refusal {
     GroupTooLarge,
     NoSuchGroup,
     NotGroupMember,
+    TooManyGroups,
     GroupStorage,
     /// The server could not read what a request needed from its database.
     Storage,
@@ -215,6 +219,7 @@ impl Refusal {
             Self::CallingTooOften(_) => C::CallingTooOften,
             Self::NoSuchGroup => C::NoSuchGroup,
             Self::NotGroupMember => C::NotGroupMember,
+            Self::TooManyGroups => C::TooManyGroups,
             Self::GroupStorage | Self::Storage => C::Server,
             Self::SwitchFailed { to, .. } => C::switch_failed(*to),
             Self::NoMicrophone(_) => C::NoMicrophone,
@@ -272,6 +277,7 @@ impl fmt::Display for Refusal {
             Self::GroupTooLarge => "a group has at most 200 members",
             Self::NoSuchGroup => "there is no such group",
             Self::NotGroupMember => "you are not a member of that group",
+            Self::TooManyGroups => "you have made as many groups as one account can (100)",
             Self::GroupStorage => "the group could not be read or saved",
             Self::Storage => "the server could not read its database; try again",
             Self::SwitchFailed { why, .. }

@@ -5,7 +5,10 @@
 
 use std::time::Instant;
 
-use app::rules::FormError;
+use app::{
+    forms::{Deletion, PasswordChange},
+    rules::FormError,
+};
 use axum::{
     extract::State,
     http::StatusCode,
@@ -13,7 +16,6 @@ use axum::{
     routing::post,
     Form, Router,
 };
-use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{back, report, retry_later, sign_ins};
@@ -26,20 +28,6 @@ pub fn routes() -> Router<AppState> {
         .route("/account/password", post(change_password))
         .route("/account/sign-out-everywhere", post(sign_out_everywhere))
         .route("/account/delete", post(delete))
-}
-
-#[derive(Deserialize)]
-struct PasswordChange {
-    #[serde(default)]
-    current_password: String,
-    #[serde(default)]
-    new_password: String,
-}
-
-#[derive(Deserialize)]
-struct Deletion {
-    #[serde(default)]
-    password: String,
 }
 
 const PAGE: &str = "/account";

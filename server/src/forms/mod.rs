@@ -5,7 +5,10 @@ mod account;
 
 use std::time::{Duration, Instant};
 
-use app::rules::FormError;
+use app::{
+    forms::{BlockForm, ContactForm, Credentials},
+    rules::FormError,
+};
 use axum::{
     extract::State,
     http::{header, StatusCode},
@@ -13,7 +16,6 @@ use axum::{
     routing::post,
     Form, Router,
 };
-use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::{
@@ -34,40 +36,6 @@ pub fn routes() -> Router<AppState> {
         .route("/blocks/add", post(block))
         .route("/blocks/remove", post(unblock))
         .merge(account::routes())
-}
-
-/// Missing fields read as empty, so they get the rule's message instead of a bare 422.
-#[derive(Deserialize)]
-struct Credentials {
-    #[serde(default)]
-    user_id: String,
-    #[serde(default)]
-    password: String,
-}
-
-#[derive(Deserialize)]
-struct ContactForm {
-    #[serde(default)]
-    contact_id: String,
-}
-
-/// Block or unblock `user_id`, then back to the page the button was on.
-#[derive(Deserialize)]
-struct BlockForm {
-    #[serde(default)]
-    user_id: String,
-    #[serde(default)]
-    back: String,
-}
-
-impl BlockForm {
-    /// Only our own pages: never a redirect to wherever a form says.
-    fn back(&self) -> &'static str {
-        match self.back.as_str() {
-            "/history" => "/history",
-            _ => "/",
-        }
-    }
 }
 
 /// `path` with the error, keeping what the user typed in the ID field.

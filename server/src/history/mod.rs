@@ -19,10 +19,13 @@ async fn store(db: &mut SqliteConnection, at: i64, record: &Record) -> Result<()
             call_type,
             group,
         } => {
+            // Only calls with someone who has an account here: IDs a customer's backend made
+            // up are not ours to keep a record of, without bound.
             sqlx::query(
                 "INSERT OR IGNORE INTO call_history
                  (invite_id, caller_id, callee_id, call_type, is_group, started_at, outcome)
-                 VALUES (?, ?, ?, ?, ?, ?, 'ringing')",
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'ringing'
+                 WHERE EXISTS (SELECT 1 FROM users WHERE user_id IN (?2, ?3))",
             )
             .bind(invite_id)
             .bind(caller)
@@ -64,6 +67,26 @@ async fn store(db: &mut SqliteConnection, at: i64, record: &Record) -> Result<()
     Ok(())
 }
 
+/// Calls kept per user, newest first; older ones are dropped as new ones come. A row is both
+/// sides' history, so it counts for both.
+pub const KEPT_PER_USER: i64 = 1000;
+
+/// Drops `user`'s calls beyond the newest [`KEPT_PER_USER`].
+async fn prune(db: &mut SqliteConnection, user: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM call_history WHERE rowid IN (
+             SELECT rowid FROM call_history WHERE caller_id = ?1
+             UNION ALL
+             SELECT rowid FROM call_history WHERE callee_id = ?1
+             ORDER BY rowid DESC LIMIT -1 OFFSET ?2)",
+    )
+    .bind(user)
+    .bind(KEPT_PER_USER)
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}
+
 /// Calls still open when the server stopped ended then: at the last moment it was known alive
 /// (the writer's heartbeat), or `now` if it never beat.
 pub async fn close_interrupted(db: &SqlitePool, now: i64) -> Result<(), sqlx::Error> {
@@ -82,6 +105,7 @@ pub async fn close_interrupted(db: &SqlitePool, now: i64) -> Result<(), sqlx::Er
 
 #[derive(sqlx::FromRow)]
 struct Row {
+    id: i64,
     invite_id: String,
     caller_id: String,
     callee_id: String,
@@ -93,23 +117,46 @@ struct Row {
     outcome: String,
 }
 
+/// One page of a user's history.
+pub struct Page {
+    pub entries: Vec<HistoryEntry>,
+    /// Where the next, older page starts, if there is one.
+    pub older: Option<i64>,
+}
+
 /// `user`'s calls, made and received, newest first; not those from users they have blocked.
 pub async fn list(
     db: &SqlitePool,
     user: &str,
     limit: u32,
 ) -> Result<Vec<HistoryEntry>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT invite_id, caller_id, callee_id, call_type, is_group, started_at, answered_at, ended_at, outcome
-         FROM call_history WHERE (caller_id = ?1 OR callee_id = ?1)
+    Ok(page(db, user, limit, None).await?.entries)
+}
+
+/// Up to `limit` of `user`'s calls older than `before` (a page's `older`), newest first.
+pub async fn page(
+    db: &SqlitePool,
+    user: &str,
+    limit: u32,
+    before: Option<i64>,
+) -> Result<Page, sqlx::Error> {
+    // Rows go in as calls are placed, so their order is the order of the calls.
+    let mut rows: Vec<Row> = sqlx::query_as(
+        "SELECT rowid AS id, invite_id, caller_id, callee_id, call_type, is_group, started_at,
+                answered_at, ended_at, outcome
+         FROM call_history WHERE (caller_id = ?1 OR callee_id = ?1) AND rowid < ?3
          AND NOT (callee_id = ?1 AND caller_id IN (SELECT blocked_id FROM blocks WHERE owner_id = ?1))
-         ORDER BY started_at DESC, rowid DESC LIMIT ?2",
+         ORDER BY rowid DESC LIMIT ?2",
     )
     .bind(user)
-    .bind(limit)
+    .bind(i64::from(limit) + 1)
+    .bind(before.unwrap_or(i64::MAX))
     .fetch_all(db)
     .await?;
-    Ok(rows
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let older = more.then(|| rows.last().map(|r| r.id)).flatten();
+    let entries = rows
         .into_iter()
         .map(|r| {
             let outgoing = r.caller_id == user;
@@ -125,7 +172,8 @@ pub async fn list(
                 outcome: r.outcome,
             }
         })
-        .collect())
+        .collect();
+    Ok(Page { entries, older })
 }
 
 /// Incoming calls `user` missed since they last opened their history.

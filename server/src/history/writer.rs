@@ -1,24 +1,23 @@
-//! Writing the switchboard's records: in small batches, one transaction each (group commit), at
-//! most [`COMMIT_WITHIN`] after the first record of a batch was made, so that a crash loses at
-//! most that much. Each commit, and an idle beat every [`BEAT_EVERY`], also stores the time the
+//! Writing the switchboard's records: in batches, one transaction each (group commit). A batch
+//! is whatever has queued while the previous commit ran, so an idle server writes each record
+//! at once and a busy one writes many per transaction; either way a record waits for at most
+//! one commit before its own (a few milliseconds, well within [`COMMIT_WITHIN`]), which is what
+//! a crash can lose. Each commit, and an idle beat every [`BEAT_EVERY`], also stores the time the
 //! server was last known alive: on the next start, calls a crash left open end then, not at the
 //! restart. On shutdown the writer is told to stop; it writes whatever is queued, then says so.
 
 use std::time::Duration;
 
 use sqlx::SqlitePool;
-use tokio::{
-    sync::{mpsc, oneshot, watch},
-    time::Instant,
-};
+use tokio::sync::{mpsc, oneshot, watch};
 
-use super::store;
+use super::{prune, store};
 use crate::{db::unix_now, signaling::switchboard::Record};
 
 /// Records waiting to be written; past this many, new ones are dropped with a warning rather
 /// than holding memory while the database is stuck.
 pub const BACKLOG: usize = 16 * 1024;
-/// A batch is committed at most this long after its first record arrived.
+/// How far behind the records the database may be, at most, while it keeps up.
 pub const COMMIT_WITHIN: Duration = Duration::from_millis(100);
 /// Records in one transaction at most: a burst is written in several, each short.
 const BATCH: usize = 512;
@@ -78,7 +77,8 @@ pub async fn run_writer(
         let stopping = match first {
             Some(Some(record)) => {
                 batch.push(record);
-                gather(&mut records, &mut batch, &mut stop).await
+                gather(&mut records, &mut batch);
+                false
             }
             Some(None) => false,
             None => true,
@@ -99,25 +99,14 @@ pub async fn run_writer(
     }
 }
 
-/// Adds records to `batch` until it is full or [`COMMIT_WITHIN`] has passed; true if the
-/// writer was told to stop meanwhile.
-async fn gather(
-    records: &mut mpsc::Receiver<(i64, Record)>,
-    batch: &mut Vec<(i64, Record)>,
-    stop: &mut watch::Receiver<bool>,
-) -> bool {
-    let until = Instant::now() + COMMIT_WITHIN;
+/// Adds what is already queued to `batch`, up to a full batch.
+fn gather(records: &mut mpsc::Receiver<(i64, Record)>, batch: &mut Vec<(i64, Record)>) {
     while batch.len() < BATCH {
-        tokio::select! {
-            next = records.recv() => match next {
-                Some(record) => batch.push(record),
-                None => return true,
-            },
-            () = tokio::time::sleep_until(until) => return false,
-            Ok(_) = stop.wait_for(|s| *s) => return true,
+        match records.try_recv() {
+            Ok(record) => batch.push(record),
+            Err(_) => return,
         }
     }
-    false
 }
 
 /// Writes `batch` (emptying it) and the heartbeat in chunks of [`BATCH`], one transaction
@@ -141,8 +130,17 @@ async fn commit(db: &SqlitePool, batch: &mut Vec<(i64, Record)>) {
 
 async fn write(db: &SqlitePool, chunk: &[(i64, Record)]) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
+    let mut placed = std::collections::BTreeSet::new();
     for (at, record) in chunk {
         store(&mut tx, *at, record).await?;
+        if let Record::Placed { caller, callee, .. } = record {
+            placed.insert(caller.as_str());
+            placed.insert(callee.as_str());
+        }
+    }
+    // Whoever got a new call may have passed the cap.
+    for user in placed {
+        prune(&mut tx, user).await?;
     }
     set_alive(&mut tx).await?;
     tx.commit().await

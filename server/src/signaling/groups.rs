@@ -13,6 +13,11 @@ use super::switchboard::Group;
 /// Most members a group may have; a call still holds at most `CALLING_MAX_CALL_SIZE`.
 pub const MAX_MEMBERS: usize = 200;
 pub const MAX_NAME: usize = 64;
+/// Groups one user may create.
+pub const MAX_OWNED: i64 = 100;
+/// Groups a listing returns at most: others can add anyone to theirs, so how many groups a
+/// user is in is not theirs to bound.
+pub const MAX_LISTED: i64 = 100;
 
 /// A database failure, logged here and told to the client only as a server error.
 fn storage(e: sqlx::Error) -> Refusal {
@@ -72,6 +77,14 @@ pub async fn create(
     if all.len() > MAX_MEMBERS {
         return Err(Refusal::GroupTooLarge);
     }
+    let owned: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM call_groups WHERE owner_id = ?")
+        .bind(owner)
+        .fetch_one(db)
+        .await
+        .map_err(storage)?;
+    if owned >= MAX_OWNED {
+        return Err(Refusal::TooManyGroups);
+    }
     insert(db, owner, name, &all, group_id, now)
         .await
         .map_err(storage)?;
@@ -111,11 +124,13 @@ pub async fn list(db: &SqlitePool, user: &str) -> Result<Vec<GroupInfo>, Refusal
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT g.group_id, g.name, m.user_id
          FROM call_groups g
-         JOIN call_group_members mine ON mine.group_id = g.group_id AND mine.user_id = ?
+         JOIN (SELECT group_id FROM call_group_members WHERE user_id = ?1 LIMIT ?2) mine
+           ON mine.group_id = g.group_id
          JOIN call_group_members m ON m.group_id = g.group_id
          ORDER BY g.name COLLATE NOCASE, g.group_id, m.user_id",
     )
     .bind(user)
+    .bind(MAX_LISTED)
     .fetch_all(db)
     .await
     .map_err(storage)?;

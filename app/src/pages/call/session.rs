@@ -152,11 +152,20 @@ mod glue {
                     // Kicked out because this account signed out everywhere (or changed its
                     // password, or is gone) rather than by a login elsewhere: this browser's
                     // session is over too, so go and sign in.
+                    // After a pause: when this very tab signed out or deleted the account, it
+                    // is already on its way to the next page, which must not be overtaken.
                     leptos::task::spawn_local(async {
+                        let Some(window) = web_sys::window() else {
+                            return;
+                        };
+                        let pause = js_sys::Promise::new(&mut |resolve, _| {
+                            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                                &resolve, 1500,
+                            );
+                        });
+                        let _ = wasm_bindgen_futures::JsFuture::from(pause).await;
                         if fetch_usersig().await.is_none() {
-                            if let Some(window) = web_sys::window() {
-                                let _ = window.location().assign("/login");
-                            }
+                            let _ = window.location().assign("/login");
                         }
                     });
                 }
