@@ -1,69 +1,28 @@
 //! The signaling WebSocket over real sockets on an ephemeral port: the upgrade, framing and
-//! the request flow. What depends on the clock is in `connection.rs`, on a paused one, except
-//! presence and history: they wait on SQLite's own thread, which a paused clock runs past.
+//! the request flow. What depends on the clock is in `connection.rs`, on a paused one;
+//! contacts, presence, history and blocking are in `ws_contacts.rs`.
 
 mod common;
 
 use std::time::Duration;
 
 use app::protocol::ErrorCode;
-use common::{config, serve, TempDb, APP, KEY};
+use common::{
+    config, serve,
+    ws::{connect, login_reply, recv, send, sig, Ws},
+    TempDb, APP, KEY,
+};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use server::usersig::{mint, SecretKey};
-use tokio::net::TcpStream;
 use tokio_tungstenite::{
     connect_async,
     tungstenite::{client::IntoClientRequest, Message},
-    MaybeTlsStream, WebSocketStream,
 };
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-fn sig(user: &str, now_offset: i64, expire: i64) -> String {
-    let now = server::db::unix_now() + now_offset;
-    mint(&SecretKey::new(KEY.into()), APP, user, now, expire, None)
-}
-
-async fn connect(addr: std::net::SocketAddr) -> Ws {
-    let (ws, _) = connect_async(format!("ws://{addr}/ws"))
-        .await
-        .expect("connect");
-    ws
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into()))
-        .await
-        .expect("send");
-}
-
-/// The next JSON frame, skipping pings.
-async fn recv(ws: &mut Ws) -> Value {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .expect("a frame within 5 s")
-            .expect("open")
-            .expect("frame");
-        match frame {
-            Message::Text(t) => return serde_json::from_str(t.as_str()).expect("json"),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-}
-
+/// A logged-in socket, its relay credentials checked.
 async fn login(addr: std::net::SocketAddr, user: &str) -> Ws {
-    let mut ws = connect(addr).await;
-    send(
-        &mut ws,
-        json!({"type": "login", "userID": user, "userSig": sig(user, 0, 3600)}),
-    )
-    .await;
-    let v = recv(&mut ws).await;
-    assert_eq!(v["type"], "loggedIn", "{v}");
-    assert_eq!(v["userID"], user);
+    let (ws, v) = login_reply(addr, user).await;
     relay_credentials(&v["iceServers"], user);
     ws
 }
@@ -481,128 +440,4 @@ async fn foreign_origins_are_refused() {
     req.headers_mut()
         .insert("Origin", format!("http://{addr}").parse().unwrap());
     assert!(connect_async(req).await.is_ok());
-}
-
-#[tokio::test]
-async fn contacts_see_presence_and_calls_reach_the_history() {
-    let db = TempDb::new();
-    let addr = serve(config(&db, Some(KEY))).await;
-    let pool = server::db::open(&db.url()).await.unwrap();
-    let accounts = server::accounts::Accounts::new(pool.clone(), server::accounts::Hasher::new(1));
-    for u in ["alice", "bob"] {
-        accounts.register(u, "password1", 0).await.unwrap();
-    }
-    server::contacts::add(&pool, "alice", "bob", 0)
-        .await
-        .unwrap();
-
-    let mut alice = login(addr, "alice").await;
-    assert_eq!(
-        recv(&mut alice).await,
-        json!({"type": "presence", "userID": "bob", "status": "offline"})
-    );
-    let mut bob = login(addr, "bob").await;
-    assert_eq!(
-        recv(&mut alice).await,
-        json!({"type": "presence", "userID": "bob", "status": "online"})
-    );
-
-    send(
-        &mut alice,
-        json!({"type": "call", "req": 1, "userIDList": ["bob"], "callType": 1, "timeout": 30}),
-    )
-    .await;
-    let invite_id = recv(&mut alice).await["inviteID"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    recv(&mut bob).await;
-    send(
-        &mut bob,
-        json!({"type": "accept", "req": 2, "inviteID": invite_id}),
-    )
-    .await;
-    assert_eq!(recv(&mut alice).await["type"], "userEnter");
-    assert_eq!(recv(&mut alice).await["type"], "media");
-    assert_eq!(
-        recv(&mut alice).await,
-        json!({"type": "presence", "userID": "bob", "status": "inCall"})
-    );
-    send(&mut bob, json!({"type": "hangup", "req": 3})).await;
-    drop(bob);
-    let mut seen = Vec::new();
-    while seen.last() != Some(&json!("offline")) {
-        let v = recv(&mut alice).await;
-        if v["type"] == "presence" {
-            seen.push(v["status"].clone());
-        }
-    }
-    assert_eq!(seen, [json!("online"), json!("offline")]);
-
-    // The history is written in the background, in batches; give it a few moments.
-    let mut entries = Vec::new();
-    for _ in 0..250 {
-        entries = server::history::list(&pool, "bob", 10).await.unwrap();
-        if entries.first().is_some_and(|e| e.ended_at.is_some()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let e = &entries[0];
-    assert_eq!(
-        (e.peer.as_str(), e.outgoing, e.outcome.as_str()),
-        ("alice", false, "answered")
-    );
-    assert!(e.answered_at.is_some() && e.ended_at.is_some());
-    assert!(!e.missed());
-    let mine = server::history::list(&pool, "alice", 10).await.unwrap();
-    assert_eq!((mine[0].peer.as_str(), mine[0].outgoing), ("bob", true));
-}
-
-#[tokio::test]
-async fn a_blocked_user_can_neither_ring_nor_watch_the_blocker() {
-    let db = TempDb::new();
-    let addr = serve(config(&db, Some(KEY))).await;
-    let pool = server::db::open(&db.url()).await.unwrap();
-    let accounts = server::accounts::Accounts::new(pool.clone(), server::accounts::Hasher::new(1));
-    for u in ["alice", "mallory"] {
-        accounts.register(u, "password1", 0).await.unwrap();
-    }
-    server::contacts::add(&pool, "mallory", "alice", 0)
-        .await
-        .unwrap();
-    server::blocks::block(&pool, "alice", "mallory", 0)
-        .await
-        .unwrap();
-    // Blocking ends the contact, and it cannot be made again from either side.
-    assert!(server::contacts::list(&pool, "mallory")
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(matches!(
-        server::contacts::add(&pool, "mallory", "alice", 0).await,
-        Err(server::contacts::ContactError::Blocked)
-    ));
-
-    let mut alice = login(addr, "alice").await;
-    let mut mallory = login(addr, "mallory").await;
-    send(
-        &mut mallory,
-        json!({"type": "call", "req": 1, "userIDList": ["alice"], "callType": 2, "timeout": 2}),
-    )
-    .await;
-    assert_eq!(recv(&mut mallory).await["type"], "result");
-    // Two seconds of ringing on mallory's side; nothing at all on alice's.
-    assert_eq!(recv(&mut mallory).await["type"], "noResp");
-    let heard = tokio::time::timeout(Duration::from_millis(300), async {
-        loop {
-            match alice.next().await {
-                Some(Ok(Message::Text(t))) => return t.to_string(),
-                Some(Ok(_)) => continue,
-                _ => return String::new(),
-            }
-        }
-    })
-    .await;
-    assert!(heard.is_err(), "alice heard {heard:?}");
 }
