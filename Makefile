@@ -81,6 +81,7 @@ bench-smoke:
 	$(call BENCH_SHELL,target/debug/bench signaling --smoke --server target/debug/server \
 	  && target/debug/bench download --smoke --server target/debug/server --site target/site \
 	  && target/debug/bench turn --smoke --server target/debug/server \
+	  && target/debug/bench abuse --smoke --server target/debug/server \
 	  && cd end2end && CALLING_SERVER_BIN=$(CURDIR)/target/debug/server BENCH_CALLS=2 \
 	     npx playwright test -c playwright.bench.config.ts)
 
@@ -95,6 +96,7 @@ bench: tools test-tools
 	  && target/release/bench download --server target/release/server --site target/site \
 	    --out $(BENCH_PARTS)/download.json \
 	  && target/release/bench turn --server target/release/server --out $(BENCH_PARTS)/turn.json \
+	  && target/release/bench abuse --server target/release/server --out $(BENCH_PARTS)/abuse.json \
 	  && cd end2end && CALLING_SERVER_BIN=$(CURDIR)/target/release/server \
 	     BENCH_OUT=$(CURDIR)/$(BENCH_PARTS)/browser.json \
 	     BENCH_OUT_RELAYED=$(CURDIR)/$(BENCH_PARTS)/relayed.json \
@@ -102,7 +104,7 @@ bench: tools test-tools
 	@echo
 	target/release/bench report --out bench/results.json \
 	  $(BENCH_PARTS)/signaling.json $(BENCH_PARTS)/download.json $(BENCH_PARTS)/turn.json \
-	  $(BENCH_PARTS)/browser.json $(BENCH_PARTS)/relayed.json
+	  $(BENCH_PARTS)/abuse.json $(BENCH_PARTS)/browser.json $(BENCH_PARTS)/relayed.json
 
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \

@@ -2,7 +2,7 @@
 //! rather than taken from an HTTP client crate: a client would switch on hyper's client features
 //! and so rebuild the whole server stack a second time.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use anyhow::{bail, Context};
 use tokio::{
@@ -33,7 +33,17 @@ pub fn form(fields: &[(&str, &str)]) -> String {
 }
 
 pub async fn post_form(addr: SocketAddr, path: &str, body: &str) -> anyhow::Result<Reply> {
-    let mut stream = TcpStream::connect(addr).await.context("connecting")?;
+    post_form_from(None, addr, path, body).await
+}
+
+/// Like [`post_form`], from the loopback address `source` if given.
+pub async fn post_form_from(
+    source: Option<IpAddr>,
+    addr: SocketAddr,
+    path: &str,
+    body: &str,
+) -> anyhow::Result<Reply> {
+    let mut stream = connect_from(source, addr).await?;
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -43,6 +53,24 @@ pub async fn post_form(addr: SocketAddr, path: &str, body: &str) -> anyhow::Resu
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await?;
     parse(&String::from_utf8_lossy(&response))
+}
+
+/// A TCP connection to `addr`, from `source` (any loopback address: all of 127/8 is this
+/// machine's) when given, so that one generator can look like many clients.
+pub async fn connect_from(source: Option<IpAddr>, addr: SocketAddr) -> anyhow::Result<TcpStream> {
+    let Some(source) = source else {
+        return TcpStream::connect(addr).await.context("connecting");
+    };
+    let socket = match source {
+        IpAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        IpAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket
+        .bind(SocketAddr::new(source, 0))
+        .with_context(|| format!("binding {source}"))?;
+    let stream = socket.connect(addr).await.context("connecting")?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
 }
 
 fn parse(response: &str) -> anyhow::Result<Reply> {

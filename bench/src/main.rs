@@ -1,14 +1,16 @@
 //! The benchmarks: signaling under load and a sign-in storm (against a bare WebSocket relay),
-//! and what a visitor downloads. See BENCHMARKS.md.
+//! honest calls under attack, and what a visitor downloads. See BENCHMARKS.md.
 //!
 //! ```text
 //! bench signaling --server <bin> [--smoke] [--out <file>] [load] [storm]
 //! bench download --server <bin> --site <dir> --out <file>
 //! bench turn --server <bin> [--smoke] [--out <file>]
+//! bench abuse --server <bin> [--smoke] [--out <file>]
 //! bench report --out <results.json> <part.json>...
 //! bench relay <addr>          (the baseline, started by `signaling`)
 //! ```
 
+mod abuse;
 mod children;
 mod download;
 mod figures;
@@ -27,7 +29,7 @@ use anyhow::{bail, Context};
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(command) = args.first() else {
-        bail!("usage: bench signaling|download|turn|report|relay ...");
+        bail!("usage: bench signaling|download|turn|abuse|report|relay ...");
     };
     let opts = Options::parse(&args[1..])?;
     let runtime = tokio::runtime::Runtime::new()?;
@@ -69,6 +71,16 @@ fn main() -> anyhow::Result<()> {
             };
             let server = opts.server.context("--server <bin> is needed")?;
             let figures = runtime.block_on(turn::run(&server, &sizes))?;
+            finish(&opts.out, &figures)
+        }
+        "abuse" => {
+            let sizes = if opts.smoke {
+                abuse::Sizes::smoke()
+            } else {
+                abuse::Sizes::full()
+            };
+            let server = opts.server.context("--server <bin> is needed")?;
+            let figures = runtime.block_on(abuse::run(&server, &sizes))?;
             finish(&opts.out, &figures)
         }
         "report" => {

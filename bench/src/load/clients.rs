@@ -1,6 +1,10 @@
 //! The clients: their login frames, their connections, and a storm of sign-ins.
 
-use std::{net::SocketAddr, sync::Arc, time::Instant};
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::Arc,
+    time::Instant,
+};
 
 use anyhow::Context;
 use futures_util::{SinkExt, StreamExt};
@@ -11,7 +15,7 @@ use super::{user_name, Event, Flavor, Frame, Incoming, Storm, StormOutcome};
 use crate::http;
 
 /// The login frame for `name`: with a fresh UserSig for our server, bare for the relay.
-pub(super) fn login_frame(flavor: &Flavor, name: &str, now: i64) -> String {
+pub fn login_frame(flavor: &Flavor, name: &str, now: i64) -> String {
     match flavor {
         Flavor::Ours { key, sdk_app_id } => {
             let sig = server::usersig::mint(key, *sdk_app_id, name, now, 86_400, None);
@@ -21,12 +25,13 @@ pub(super) fn login_frame(flavor: &Flavor, name: &str, now: i64) -> String {
     }
 }
 
-/// Opens a client for each of `names`, 256 at a time, each reporting to `events`; returns
-/// where to send each one's frames.
+/// Opens a client for each of `names`, 256 at a time, each reporting to `events` and each
+/// from its own loopback address if `spread`; returns where to send each one's frames.
 pub(super) async fn open_all(
     addr: SocketAddr,
     names: &[String],
     flavor: &Flavor,
+    spread: bool,
     events: mpsc::UnboundedSender<Event>,
 ) -> anyhow::Result<Vec<Option<mpsc::UnboundedSender<String>>>> {
     let gate = Arc::new(Semaphore::new(256));
@@ -36,9 +41,10 @@ pub(super) async fn open_all(
         let login = login_frame(flavor, name, now);
         let gate = gate.clone();
         let events = events.clone();
+        let source = spread.then(|| user_address(i));
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire_owned().await;
-            open(addr, i, login, events).await
+            open(addr, source, i, login, events).await
         }));
     }
     drop(events);
@@ -49,9 +55,16 @@ pub(super) async fn open_all(
     Ok(senders)
 }
 
+/// User `i`'s own address, in 127.1.0.0/16: a server counting per address sees each user
+/// apart.
+fn user_address(i: usize) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(127, 1, (i / 250) as u8, (i % 250) as u8 + 1))
+}
+
 /// Connects one client and starts its reader and writer; returns where to send its frames.
 async fn open(
     addr: SocketAddr,
+    source: Option<IpAddr>,
     user: usize,
     login: String,
     events: mpsc::UnboundedSender<Event>,
@@ -61,10 +74,14 @@ async fn open(
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(4096);
-    let (ws, _) =
-        tokio_tungstenite::connect_async_with_config(format!("ws://{addr}/ws"), Some(config), true)
-            .await
-            .with_context(|| format!("connecting {}", user_name(user)))?;
+    let stream = http::connect_from(source, addr).await?;
+    let (ws, _) = tokio_tungstenite::client_async_with_config(
+        format!("ws://{addr}/ws"),
+        stream,
+        Some(config),
+    )
+    .await
+    .with_context(|| format!("connecting {}", user_name(user)))?;
     let (mut sink, mut stream) = ws.split();
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     tokio::spawn(async move {

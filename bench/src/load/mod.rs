@@ -21,6 +21,7 @@ use anyhow::bail;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
+pub use self::clients::login_frame;
 use self::clients::{open_all, sign_in_storm};
 use crate::procfs;
 
@@ -147,9 +148,21 @@ impl Load {
         flavor: Flavor,
         target_pid: Option<u32>,
     ) -> anyhow::Result<Self> {
+        Self::connect_spread(addr, users, flavor, target_pid, false).await
+    }
+
+    /// Like [`connect`](Self::connect); with `spread`, each client from its own loopback
+    /// address ([`user_address`]), as people are.
+    pub async fn connect_spread(
+        addr: SocketAddr,
+        users: usize,
+        flavor: Flavor,
+        target_pid: Option<u32>,
+        spread: bool,
+    ) -> anyhow::Result<Self> {
         let (events_tx, events) = mpsc::unbounded_channel();
         let names: Vec<String> = (0..users).map(user_name).collect();
-        let senders = open_all(addr, &names, &flavor, events_tx).await?;
+        let senders = open_all(addr, &names, &flavor, spread, events_tx).await?;
         let mut load = Self {
             flavor,
             target_pid,
