@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
     pub user_id: String,
+    /// False while they have not accepted the request (or declined it, which is not told).
+    pub accepted: bool,
 }
 
 /// What the home page shows: who is signed in and their contacts.
@@ -19,6 +21,8 @@ pub struct HomeData {
     pub missed: u32,
     /// Whom the user has blocked.
     pub blocked: Vec<String>,
+    /// Who asked to be the user's contact and waits for an answer, the newest first.
+    pub requests: Vec<String>,
 }
 
 /// One call in someone's history: one invitee of one invitation.

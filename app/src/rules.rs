@@ -30,6 +30,8 @@ pub enum FormError {
     /// One of the two has blocked the other.
     ContactBlocked,
     ContactsFull,
+    /// Answering a contact request that is not there (withdrawn, or answered already).
+    NoContactRequest,
     BlockSelf,
     BlockedTooMany,
     /// Too many failed sign-ins from here or for this account.
@@ -40,7 +42,7 @@ pub enum FormError {
     Internal,
 }
 
-const ALL: [FormError; 19] = [
+const ALL: [FormError; 20] = [
     FormError::UserIdEmpty,
     FormError::UserIdTooLong,
     FormError::UserIdChars,
@@ -54,6 +56,7 @@ const ALL: [FormError; 19] = [
     FormError::ContactDuplicate,
     FormError::ContactBlocked,
     FormError::ContactsFull,
+    FormError::NoContactRequest,
     FormError::BlockSelf,
     FormError::BlockedTooMany,
     FormError::Throttled,
@@ -79,6 +82,7 @@ impl FormError {
             Self::ContactDuplicate => "contact_duplicate",
             Self::ContactBlocked => "contact_blocked",
             Self::ContactsFull => "contacts_full",
+            Self::NoContactRequest => "no_contact_request",
             Self::BlockSelf => "block_self",
             Self::BlockedTooMany => "blocked_too_many",
             Self::Throttled => "throttled",
@@ -116,6 +120,7 @@ impl fmt::Display for FormError {
                 "That user cannot be added. If you blocked them, unblock them first."
             }
             Self::ContactsFull => "You have as many contacts as you can have (1000). Remove some first.",
+            Self::NoContactRequest => "That request is no longer waiting for an answer.",
             Self::BlockSelf => "You cannot block yourself.",
             Self::BlockedTooMany => "You have blocked as many users as you can. Unblock some first.",
             Self::Throttled => {

@@ -33,7 +33,9 @@ test('add and remove contacts, with clear refusals', async ({ page, server, requ
   await expect(page.getByRole('alert')).toContainText('may contain only letters');
   await expect(list.getByRole('listitem')).toHaveCount(2);
 
-  await page.getByRole('button', { name: `Remove ${friend}` }).click();
+  // Neither has answered: both are requests, which can be withdrawn.
+  await expect(list.getByRole('listitem').first()).toContainText('Request sent');
+  await page.getByRole('button', { name: `Withdraw request to ${friend}` }).click();
   await expect(list.getByRole('listitem')).toHaveCount(1);
   await expect(list).not.toContainText(friend);
   await expect(list).toContainText(other);

@@ -56,9 +56,12 @@ test('open pages come back by themselves after a restart, and calls ring again',
       await expectHome(page, server.url, id);
       void other;
     }
+    // Each adds the other: the second addition accepts the first.
     for (const [page, other] of [[mine, friend], [theirs, me]] as const) {
       await page.getByLabel('Add a contact by user ID').fill(other);
       await page.getByRole('button', { name: 'Add contact' }).click();
+    }
+    for (const [page, other] of [[mine, friend], [theirs, me]] as const) {
       await expect(page.getByRole('listitem').filter({ hasText: other })).toContainText('Online');
     }
 

@@ -27,7 +27,16 @@ async function addContact(page: Page, id: string) {
 }
 
 function row(page: Page, id: string) {
-  return page.getByRole('listitem').filter({ hasText: id });
+  return page.getByRole('list', { name: 'Your contacts' }).getByRole('listitem').filter({ hasText: id });
+}
+
+/** `a` asks `b` to be a contact and `b` accepts; `a`'s open page sees `b` come online. */
+async function befriend(a: { page: Page; id: string }, b: { page: Page; id: string }) {
+  await addContact(a.page, b.id);
+  await b.page.reload();
+  await b.page.getByRole('list', { name: 'Contact requests' }).getByRole('button', { name: `Accept ${a.id}` }).click();
+  await expect(row(b.page, a.id)).toContainText('Online');
+  await expect(row(a.page, b.id)).toContainText('Online');
 }
 
 /// The tile's video has a size and its frames keep coming.
@@ -46,8 +55,9 @@ for (const scheme of ['light', 'dark'] as const) {
     const alice = await person(browser, server.url, 'alice', scheme);
     const bob = await person(browser, server.url, 'bob', scheme);
     await addContact(alice.page, bob.id);
+    await expect(row(alice.page, bob.id)).toContainText('Request sent');
+    // Bob adding alice back accepts her request: her open page sees him come online.
     await addContact(bob.page, alice.id);
-    // The page reloads after adding; each sees the other come online.
     await expect(row(alice.page, bob.id)).toContainText('Online');
     await expect(row(bob.page, alice.id)).toContainText('Online');
     await alice.page.screenshot({ path: info.outputPath(`contacts-${scheme}.png`) });
@@ -103,8 +113,7 @@ for (const scheme of ['light', 'dark'] as const) {
 test('a declined call and a missed call show as such', async ({ browser, server }) => {
   const alice = await person(browser, server.url, 'alice');
   const bob = await person(browser, server.url, 'bob');
-  await addContact(alice.page, bob.id);
-  await expect(row(alice.page, bob.id)).toContainText('Online');
+  await befriend(alice, bob);
 
   await alice.page.getByRole('button', { name: `Audio call ${bob.id}` }).click();
   await bob.page.getByRole('alertdialog', { name: alice.id }).getByRole('button', { name: 'Decline' }).click();
@@ -134,11 +143,32 @@ test('a declined call and a missed call show as such', async ({ browser, server 
   await expect(mine.nth(1)).toContainText('Declined');
 });
 
-test('presence goes offline when a contact leaves', async ({ browser, server }) => {
+test('presence only for accepted requests; a declined one stays a request sent', async ({ browser, server }, info) => {
   const alice = await person(browser, server.url, 'alice');
   const bob = await person(browser, server.url, 'bob');
+  const carol = await person(browser, server.url, 'carol');
+  // Asking shows nothing of bob until he accepts.
   await addContact(alice.page, bob.id);
+  await expect(row(alice.page, bob.id)).toContainText('Request sent');
+  await bob.page.reload();
+  const requests = bob.page.getByRole('list', { name: 'Contact requests' });
+  await expect(requests).toContainText(alice.id);
+  await alice.page.screenshot({ path: info.outputPath('request-sent.png') });
+  await bob.page.screenshot({ path: info.outputPath('contact-request.png') });
+  await requests.getByRole('button', { name: `Accept ${alice.id}` }).click();
+  await expect(bob.page.getByRole('list', { name: 'Contact requests' })).toHaveCount(0);
+  await expect(row(bob.page, alice.id)).toContainText('Online');
   await expect(row(alice.page, bob.id)).toContainText('Online');
+
+  // Carol declines alice: alice is not told, and never sees carol's presence.
+  await addContact(alice.page, carol.id);
+  await carol.page.reload();
+  await carol.page.getByRole('button', { name: `Decline ${alice.id}` }).click();
+  await expect(carol.page.getByRole('list', { name: 'Contact requests' })).toHaveCount(0);
+  await expect(carol.page.getByRole('list', { name: 'Your contacts' })).toHaveCount(0);
+  await alice.page.reload();
+  await expect(row(alice.page, carol.id)).toContainText('Request sent');
+
   await bob.page.close();
   await expect(row(alice.page, bob.id)).toContainText('Offline');
 });
@@ -147,8 +177,7 @@ for (const scheme of ['light', 'dark'] as const) test(`a three-way group call fr
   const alice = await person(browser, server.url, 'alice', scheme);
   const bob = await person(browser, server.url, 'bob', scheme);
   const carol = await person(browser, server.url, 'carol', scheme);
-  for (const id of [bob.id, carol.id]) await addContact(alice.page, id);
-  await expect(row(alice.page, carol.id)).toContainText('Online');
+  for (const other of [bob, carol]) await befriend(alice, other);
 
   await alice.page.getByRole('checkbox', { name: `Select ${bob.id}` }).check();
   await alice.page.getByRole('checkbox', { name: `Select ${carol.id}` }).check();
@@ -207,8 +236,7 @@ test('signing in elsewhere takes the calls; this tab can take them back', async 
 test('blocking a caller: their calls never ring, and they can be unblocked', async ({ browser, server }) => {
   const alice = await person(browser, server.url, 'alice');
   const mallory = await person(browser, server.url, 'mallory');
-  await addContact(alice.page, mallory.id);
-  await expect(row(alice.page, mallory.id)).toContainText('Online');
+  await befriend(alice, mallory);
   // A call alice declines leaves mallory a way to call back from the history.
   await alice.page.getByRole('button', { name: `Audio call ${mallory.id}` }).click();
   await mallory.page.getByRole('alertdialog', { name: alice.id }).getByRole('button', { name: 'Decline' }).click();

@@ -101,13 +101,21 @@ impl Backend for SiteBackend {
                 tracing::error!("listing blocked users: {e}");
                 FormError::Internal
             })?;
+            let requests = contacts::requests(&self.db, &user_id).await.map_err(|e| {
+                tracing::error!("listing contact requests: {e}");
+                FormError::Internal
+            })?;
             Ok(Some(HomeData {
                 missed,
                 blocked,
+                requests,
                 user_id,
                 contacts: contacts
                     .into_iter()
-                    .map(|user_id| Contact { user_id })
+                    .map(|c| Contact {
+                        user_id: c.user_id,
+                        accepted: c.accepted,
+                    })
                     .collect(),
             }))
         })

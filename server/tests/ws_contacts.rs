@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::{
     config, serve,
+    site::{location, Site},
     ws::{login_reply, recv, send, Ws},
     TempDb, KEY,
 };
@@ -28,9 +29,11 @@ async fn contacts_see_presence_and_calls_reach_the_history() {
     for u in ["alice", "bob"] {
         accounts.register(u, "password1", 0).await.unwrap();
     }
-    server::contacts::add(&pool, "alice", "bob", 0)
-        .await
-        .unwrap();
+    for (owner, contact) in [("alice", "bob"), ("bob", "alice")] {
+        server::contacts::add(&pool, owner, contact, 0)
+            .await
+            .unwrap();
+    }
 
     let mut alice = login(addr, "alice").await;
     assert_eq!(
@@ -95,6 +98,90 @@ async fn contacts_see_presence_and_calls_reach_the_history() {
     assert_eq!((mine[0].peer.as_str(), mine[0].outgoing), ("bob", true));
 }
 
+/// Nothing arrives on `ws` for a moment.
+async fn quiet(ws: &mut Ws) {
+    let heard = tokio::time::timeout(Duration::from_millis(300), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => return t.to_string(),
+                Some(Ok(_)) => continue,
+                _ => return String::new(),
+            }
+        }
+    })
+    .await;
+    assert!(heard.is_err(), "heard {heard:?}");
+}
+
+/// A registered user's session and signaling socket.
+async fn person(site: &Site, user: &str) -> (String, Ws) {
+    let cookie = site.session(user, "password1", true).await;
+    let sig = site.usersig(&cookie).await;
+    let ws = site.ws_login(user, &sig).await.unwrap();
+    (cookie, ws)
+}
+
+#[tokio::test]
+async fn presence_flows_only_once_a_request_is_accepted() {
+    let db = TempDb::new();
+    let site = Site::start(&db).await;
+    let (alice_c, mut alice) = person(&site, "alice").await;
+    let (bob_c, mut bob) = person(&site, "bob").await;
+    let (carol_c, mut carol) = person(&site, "carol").await;
+
+    // Asking shows alice nothing of bob, and bob nothing of alice.
+    let r = site
+        .post("/contacts/add", "contact_id=bob", Some(&alice_c))
+        .await;
+    assert_eq!(location(&r), "/");
+    quiet(&mut alice).await;
+    quiet(&mut bob).await;
+    // Bob accepts: both open sockets learn the other is online.
+    let r = site
+        .post("/contacts/accept", "contact_id=alice", Some(&bob_c))
+        .await;
+    assert_eq!(location(&r), "/");
+    assert_eq!(
+        recv(&mut alice).await,
+        json!({"type": "presence", "userID": "bob", "status": "online"})
+    );
+    assert_eq!(
+        recv(&mut bob).await,
+        json!({"type": "presence", "userID": "alice", "status": "online"})
+    );
+    // A second accept finds nothing to accept.
+    let r = site
+        .post("/contacts/accept", "contact_id=alice", Some(&bob_c))
+        .await;
+    assert_eq!(location(&r), "/?error=no_contact_request");
+
+    // Carol asks, bob declines: carol is told nothing, then or when bob comes and goes.
+    site.post("/contacts/add", "contact_id=bob", Some(&carol_c))
+        .await;
+    let r = site
+        .post("/contacts/decline", "contact_id=carol", Some(&bob_c))
+        .await;
+    assert_eq!(location(&r), "/");
+    drop(bob);
+    assert_eq!(
+        recv(&mut alice).await,
+        json!({"type": "presence", "userID": "bob", "status": "offline"})
+    );
+    quiet(&mut carol).await;
+    let bob_sig = site.usersig(&bob_c).await;
+    let _bob = site.ws_login("bob", &bob_sig).await.unwrap();
+    assert_eq!(
+        recv(&mut alice).await,
+        json!({"type": "presence", "userID": "bob", "status": "online"})
+    );
+    quiet(&mut carol).await;
+    // Nor does a fresh login of carol's list bob's presence.
+    drop(carol);
+    let carol_sig = site.usersig(&carol_c).await;
+    let mut carol = site.ws_login("carol", &carol_sig).await.unwrap();
+    quiet(&mut carol).await;
+}
+
 #[tokio::test]
 async fn a_blocked_user_can_neither_ring_nor_watch_the_blocker() {
     let db = TempDb::new();
@@ -130,15 +217,5 @@ async fn a_blocked_user_can_neither_ring_nor_watch_the_blocker() {
     assert_eq!(recv(&mut mallory).await["type"], "result");
     // Two seconds of ringing on mallory's side; nothing at all on alice's.
     assert_eq!(recv(&mut mallory).await["type"], "noResp");
-    let heard = tokio::time::timeout(Duration::from_millis(300), async {
-        loop {
-            match alice.next().await {
-                Some(Ok(Message::Text(t))) => return t.to_string(),
-                Some(Ok(_)) => continue,
-                _ => return String::new(),
-            }
-        }
-    })
-    .await;
-    assert!(heard.is_err(), "alice heard {heard:?}");
+    quiet(&mut alice).await;
 }

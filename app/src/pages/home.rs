@@ -43,10 +43,55 @@ fn Home(home: HomeData) -> impl IntoView {
     view! {
         <TopBar user_id=home.user_id.clone() missed=home.missed/>
         <main class="page">
+            <RequestList requests=home.requests/>
             <ContactList contacts=home.contacts/>
             <BlockedList blocked=home.blocked/>
         </main>
     }
+}
+
+/// Who asked to be the user's contact: accept, decline (they are not told) or block.
+#[component]
+fn RequestList(requests: Vec<String>) -> impl IntoView {
+    (!requests.is_empty()).then(|| {
+        view! {
+            <section class="requests" aria-labelledby="requests-heading">
+                <h2 id="requests-heading">"Contact requests"</h2>
+                <p class="hint">"Once you accept, each of you sees when the other is online."</p>
+                <ul class="contact-list" aria-label="Contact requests">
+                    {requests
+                        .into_iter()
+                        .map(|id| {
+                            let accept_label = format!("Accept {id}");
+                            let decline_label = format!("Decline {id}");
+                            view! {
+                                <li class="contact">
+                                    <span class="avatar" aria-hidden="true">{initials(&id)}</span>
+                                    <div class="who">
+                                        <span class="name">{id.clone()}</span>
+                                        <span class="meta">"Wants to add you"</span>
+                                    </div>
+                                    <form method="post" action="/contacts/accept">
+                                        <input type="hidden" name="contact_id" value=id.clone()/>
+                                        <button type="submit" class="primary small" aria-label=accept_label>
+                                            "Accept"
+                                        </button>
+                                    </form>
+                                    <form method="post" action="/contacts/decline">
+                                        <input type="hidden" name="contact_id" value=id.clone()/>
+                                        <button type="submit" class="ghost small" aria-label=decline_label>
+                                            "Decline"
+                                        </button>
+                                    </form>
+                                    <BlockButton user=id back="/"/>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </section>
+        }
+    })
 }
 
 /// Whom the user blocked, each with a way back.
@@ -186,14 +231,22 @@ const FILTER_FROM: usize = 6;
 fn ContactRow(contact: Contact) -> impl IntoView {
     let session = expect_context::<CallSession>();
     let id = contact.user_id;
-    let remove_label = format!("Remove {id}");
+    let accepted = contact.accepted;
+    let remove_label = if accepted {
+        format!("Remove {id}")
+    } else {
+        format!("Withdraw request to {id}")
+    };
     let audio_label = format!("Audio call {id}");
     let video_label = format!("Video call {id}");
     let who = id.clone();
-    let status = Memo::new(move |_| match session.presence_of(&who) {
-        Presence::Online => "Online",
-        Presence::InCall => "In a call",
-        Presence::Offline => "Offline",
+    // A request shows as sent until the server tells this contact's presence, which it does
+    // once they accept, this page open or not.
+    let status = Memo::new(move |_| match session.known_presence_of(&who) {
+        Some(Presence::Online) => "Online",
+        Some(Presence::InCall) => "In a call",
+        None if !accepted => "Request sent",
+        Some(Presence::Offline) | None => "Offline",
     });
     let (a, v) = (id.clone(), id.clone());
     let picking = expect_context::<Picking>();
@@ -218,7 +271,7 @@ fn ContactRow(contact: Contact) -> impl IntoView {
             <form method="post" action="/contacts/remove">
                 <input type="hidden" name="contact_id" value=id.clone()/>
                 <button type="submit" class="ghost small" aria-label=remove_label>
-                    "Remove"
+                    {if accepted { "Remove" } else { "Withdraw" }}
                 </button>
             </form>
             <BlockButton user=id back="/"/>

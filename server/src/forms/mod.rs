@@ -20,7 +20,7 @@ use tower_sessions::Session;
 
 use crate::{
     accounts::AccountError, blocks, config::Registration, contacts, db::unix_now, peer::ClientIp,
-    self_service, sessions, state::AppState, throttle::SignInThrottle,
+    self_service, sessions, signaling::presence, state::AppState, throttle::SignInThrottle,
 };
 
 /// How long a client should wait when the hashing queue is full.
@@ -33,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/logout", post(logout))
         .route("/contacts/add", post(add_contact))
         .route("/contacts/remove", post(remove_contact))
+        .route("/contacts/accept", post(accept_contact))
+        .route("/contacts/decline", post(decline_contact))
         .route("/blocks/add", post(block))
         .route("/blocks/remove", post(unblock))
         .merge(account::routes())
@@ -202,15 +204,55 @@ async fn add_contact(
     let Some(owner) = sessions::current_user(&session, &state.db).await else {
         return Redirect::to("/login");
     };
-    match contacts::add(&state.db, &owner, form.contact_id.trim(), unix_now()).await {
-        Ok(()) => Redirect::to("/"),
-        Err(e) => {
-            if let contacts::ContactError::Storage(s) = &e {
-                report("add contact", s);
+    let contact = form.contact_id.trim();
+    match contacts::add(&state.db, &owner, contact, unix_now()).await {
+        Ok(added) => {
+            if added == contacts::Added::Accepted {
+                presence::introduce(&state.signaling.hub, &owner, contact);
             }
-            back("/", e.into(), None)
+            Redirect::to("/")
         }
+        Err(e) => contact_refused("add contact", e),
     }
+}
+
+fn contact_refused(what: &str, e: contacts::ContactError) -> Redirect {
+    if let contacts::ContactError::Storage(s) = &e {
+        report(what, s);
+    }
+    back("/", e.into(), None)
+}
+
+/// Accepting a request: from now on each sees the other's presence, open pages included.
+async fn accept_contact(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<ContactForm>,
+) -> Redirect {
+    let Some(user) = sessions::current_user(&session, &state.db).await else {
+        return Redirect::to("/login");
+    };
+    let requester = form.contact_id.trim();
+    match contacts::accept(&state.db, &user, requester, unix_now()).await {
+        Ok(()) => {
+            presence::introduce(&state.signaling.hub, &user, requester);
+            Redirect::to("/")
+        }
+        Err(e) => contact_refused("accept contact", e),
+    }
+}
+
+/// Declining says nothing to the one who asked; a request already gone is no error here.
+async fn decline_contact(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<ContactForm>,
+) -> Redirect {
+    let Some(user) = sessions::current_user(&session, &state.db).await else {
+        return Redirect::to("/login");
+    };
+    let declined = contacts::decline(&state.db, &user, form.contact_id.trim()).await;
+    home_unless_failed("decline contact", declined)
 }
 
 async fn remove_contact(
@@ -221,10 +263,16 @@ async fn remove_contact(
     let Some(owner) = sessions::current_user(&session, &state.db).await else {
         return Redirect::to("/login");
     };
-    match contacts::remove(&state.db, &owner, form.contact_id.trim()).await {
+    let removed = contacts::remove(&state.db, &owner, form.contact_id.trim()).await;
+    home_unless_failed("remove contact", removed)
+}
+
+/// Home, whatever `done` found; back with an internal error if the database failed.
+fn home_unless_failed<T>(what: &str, done: Result<T, sqlx::Error>) -> Redirect {
+    match done {
         Ok(_) => Redirect::to("/"),
         Err(e) => {
-            report("remove contact", &e);
+            report(what, &e);
             back("/", FormError::Internal, None)
         }
     }

@@ -1,5 +1,5 @@
 //! Presence: each user's contacts learn, within moments, whether they are online, in a call or
-//! offline. Only users who have someone as a contact see that person's presence.
+//! offline. Only those whose contact request someone accepted see that person's presence.
 
 use std::sync::Arc;
 
@@ -32,9 +32,20 @@ pub async fn run_fanout(
     }
 }
 
-/// The presence of each of `user`'s contacts, sent right after login.
+/// Two users just became contacts: each online one learns the other's presence at once.
+pub fn introduce(hub: &Hub, a: &str, b: &str) {
+    for (to, about) in [(a, b), (b, a)] {
+        let msg = ServerMsg::Presence {
+            user_id: about.to_string(),
+            status: hub.announced_presence(about),
+        };
+        hub.notify(to, &msg);
+    }
+}
+
+/// The presence of each of `user`'s accepted contacts, sent right after login.
 pub async fn snapshot(db: &SqlitePool, hub: &Hub, user: &str) -> Vec<ServerMsg> {
-    match contacts::list(db, user).await {
+    match contacts::accepted(db, user).await {
         Ok(list) => list
             .into_iter()
             .map(|contact| {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod site;
 pub mod ws;
 
 use std::{

@@ -55,9 +55,13 @@ impl CallSession {
     }
 
     pub fn presence_of(&self, user: &str) -> Presence {
-        self.presence
-            .with(|p| p.get(user).copied())
-            .unwrap_or(Presence::Offline)
+        self.known_presence_of(user).unwrap_or(Presence::Offline)
+    }
+
+    /// The presence the server told of `user`, if it told any: it tells only of contacts
+    /// who accepted.
+    pub fn known_presence_of(&self, user: &str) -> Option<Presence> {
+        self.presence.with(|p| p.get(user).copied())
     }
 }
 
