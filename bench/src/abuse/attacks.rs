@@ -335,7 +335,8 @@ pub async fn slowloris(addr: SocketAddr, n: usize, stop: Stop) -> Tally {
 }
 
 /// `workers` clients posting wrong passwords for `accounts` as fast as answers come, each
-/// request from the next of 1,000 addresses (127.67.0.0/16): a botnet guessing passwords.
+/// request from the next of 100 addresses (127.67.0.0/24): a botnet guessing passwords, whose
+/// every address comes back to each account.
 pub async fn sign_in_flood(
     addr: SocketAddr,
     accounts: Vec<String>,
@@ -351,12 +352,7 @@ pub async fn sign_in_flood(
             let mut i = w;
             while !*stop.borrow() {
                 let user = &accounts[i % accounts.len()];
-                let source = IpAddr::V4(Ipv4Addr::new(
-                    127,
-                    67,
-                    ((i % 1000) / 250) as u8,
-                    (i % 250) as u8 + 1,
-                ));
+                let source = IpAddr::V4(Ipv4Addr::new(127, 67, 0, (i % 100) as u8 + 1));
                 let body = http::form(&[("user_id", user), ("password", "not the password")]);
                 match http::post_form_from(Some(source), addr, "/auth/login", &body).await {
                     Ok(r) if r.status == 303 => counts.add(0),

@@ -90,8 +90,10 @@ impl Attack {
         }
     }
 
+    /// Starts the attack on `runtime`.
     fn start(
         self,
+        runtime: &tokio::runtime::Handle,
         addr: std::net::SocketAddr,
         flavor: &Flavor,
         sizes: &Sizes,
@@ -100,7 +102,7 @@ impl Attack {
     ) -> tokio::task::JoinHandle<Tally> {
         let flavor = flavor.clone();
         match self {
-            Attack::LargeLists => tokio::spawn(attacks::large_lists(
+            Attack::LargeLists => runtime.spawn(attacks::large_lists(
                 addr,
                 flavor,
                 sizes.list_attackers,
@@ -108,21 +110,21 @@ impl Attack {
                 100.0,
                 stop,
             )),
-            Attack::SlowReaders => tokio::spawn(attacks::slow_readers(
+            Attack::SlowReaders => runtime.spawn(attacks::slow_readers(
                 addr,
                 flavor,
                 sizes.slow_pairs,
                 sizes.duration / 2,
                 stop,
             )),
-            Attack::SilentSockets => tokio::spawn(attacks::silent_sockets(
+            Attack::SilentSockets => runtime.spawn(attacks::silent_sockets(
                 addr,
                 flavor,
                 sizes.silent_sockets,
                 stop,
             )),
-            Attack::Slowloris => tokio::spawn(attacks::slowloris(addr, sizes.slowloris, stop)),
-            Attack::SignInFlood => tokio::spawn(attacks::sign_in_flood(
+            Attack::Slowloris => runtime.spawn(attacks::slowloris(addr, sizes.slowloris, stop)),
+            Attack::SignInFlood => runtime.spawn(attacks::sign_in_flood(
                 addr,
                 victims.to_vec(),
                 sizes.flood_workers,
@@ -171,10 +173,25 @@ pub async fn run(server_bin: &Path, sizes: &Sizes) -> anyhow::Result<Vec<Figure>
         quiet.cycles as f64,
         "",
     )];
+    // The attackers get a runtime (and a thread) of their own, as they would be machines of
+    // their own: on the honest users' runtime, their tasks would delay the honest clients'
+    // reads and count against the server.
+    let attackers = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("attacker")
+        .enable_all()
+        .build()?;
     for attack in Attack::ALL {
         eprintln!("abuse: {} users, {}", sizes.users, attack.name());
         let (stop_tx, stop) = watch::channel(false);
-        let task = attack.start(server.addr, &flavor, sizes, &victims, stop);
+        let task = attack.start(
+            attackers.handle(),
+            server.addr,
+            &flavor,
+            sizes,
+            &victims,
+            stop,
+        );
         let under = load.run(plan(), None).await;
         let _ = stop_tx.send(true);
         let tally = tokio::time::timeout(Duration::from_secs(30), task)
@@ -186,6 +203,7 @@ pub async fn run(server_bin: &Path, sizes: &Sizes) -> anyhow::Result<Vec<Figure>
         // Let what the attack left behind (closed sockets, queued hashes) clear.
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+    attackers.shutdown_background();
     Ok(figures)
 }
 
