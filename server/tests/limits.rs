@@ -184,8 +184,10 @@ async fn password_guesses_are_throttled_per_address_and_account() {
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert!(location(&r).contains("error=bad_credentials"));
     }
-    // The sixth is refused before any hashing, the right password too.
+    // The sixth is refused before any hashing, the right password too, and not at once: a
+    // guesser waiting for answers guesses slowly.
     for password in ["guess+guess", "right+password"] {
+        let asked = std::time::Instant::now();
         let r = post_form(
             &base,
             "/auth/login",
@@ -193,6 +195,7 @@ async fn password_guesses_are_throttled_per_address_and_account() {
         )
         .await;
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(asked.elapsed() >= Duration::from_secs(1));
         let wait: u64 = r.headers()[header::RETRY_AFTER]
             .to_str()
             .unwrap()

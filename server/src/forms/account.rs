@@ -18,7 +18,7 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use super::{back, report, retry_later, sign_ins};
+use super::{back, report, retry_later, sign_ins, too_many_guesses};
 use crate::{
     accounts::AccountError, db::unix_now, peer::ClientIp, self_service, sessions, state::AppState,
 };
@@ -37,14 +37,9 @@ async fn throttled<F>(state: &AppState, user: &str, ip: ClientIp, work: F) -> Re
 where
     F: std::future::Future<Output = Result<(), AccountError>>,
 {
-    if let Err(t) = sign_ins(state).check(Instant::now(), user, ip) {
-        return Err(retry_later(
-            StatusCode::TOO_MANY_REQUESTS,
-            t.retry_after,
-            PAGE,
-            FormError::Throttled,
-            user,
-        ));
+    let checked = sign_ins(state).check(Instant::now(), user, ip);
+    if let Err(t) = checked {
+        return Err(too_many_guesses(t.retry_after, PAGE, user).await);
     }
     match work.await {
         Ok(()) => Ok(()),

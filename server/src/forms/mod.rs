@@ -85,6 +85,24 @@ fn retry_later(
         .into_response()
 }
 
+/// How long a throttled guess waits for its answer. A guesser that waits for each answer (as
+/// password-guessing tools do) then guesses a few times a second per connection, instead of as
+/// fast as the server can say no, which took the CPU that calls need; the wait costs a
+/// connection slot and no CPU.
+pub(super) const THROTTLED_ANSWER_AFTER: Duration = Duration::from_secs(1);
+
+/// The answer to a guess the throttle refused: 429, after [`THROTTLED_ANSWER_AFTER`].
+pub(super) async fn too_many_guesses(retry_after: Duration, path: &str, user: &str) -> Response {
+    tokio::time::sleep(THROTTLED_ANSWER_AFTER).await;
+    retry_later(
+        StatusCode::TOO_MANY_REQUESTS,
+        retry_after,
+        path,
+        FormError::Throttled,
+        user,
+    )
+}
+
 fn sign_ins(state: &AppState) -> std::sync::MutexGuard<'_, SignInThrottle> {
     state.sign_ins.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -132,13 +150,7 @@ async fn login(
     let user_id = form.user_id.trim();
     let checked = sign_ins(&state).check(Instant::now(), user_id, ip);
     if let Err(throttled) = checked {
-        return retry_later(
-            StatusCode::TOO_MANY_REQUESTS,
-            throttled.retry_after,
-            "/login",
-            FormError::Throttled,
-            user_id,
-        );
+        return too_many_guesses(throttled.retry_after, "/login", user_id).await;
     }
     let result = state.accounts.authenticate(user_id, &form.password).await;
     match &result {

@@ -236,6 +236,11 @@ impl Hub {
         })
     }
 
+    /// See [`Switchboard::list_fits`].
+    pub fn list_fits(&self, len: usize) -> bool {
+        self.with(|board, _| board.list_fits(len))
+    }
+
     /// What `user`'s contacts have been told of their presence.
     pub fn announced_presence(&self, user: &str) -> Presence {
         self.with(|board, _| board.announced_presence(user))

@@ -424,6 +424,10 @@ impl<W: Sink<Message> + Unpin> Connection<W> {
             ..
         } = &msg
         {
+            // Before the database: a list no call could hold must cost nothing but this.
+            if !self.hub.list_fits(user_ids.len()) {
+                return self.refuse(Some(*req), Refusal::CallTooLarge).await;
+            }
             if let Some(id) = group_id {
                 match groups::resolve(&self.state.db, user, id).await {
                     Ok(group) => lookups.group = Some(group),

@@ -17,6 +17,12 @@ use super::{CallLookups, Ending, Group, Invite, Media, Record, Room, Switchboard
 const LIST_SLACK: usize = 2;
 
 impl Switchboard {
+    /// Whether a `userIDList` of `len` names is worth looking at: one longer than a call can
+    /// be is refused before any work, the database's included.
+    pub fn list_fits(&self, len: usize) -> bool {
+        len <= self.max_call_size.saturating_mul(LIST_SLACK)
+    }
+
     pub(super) fn call(
         &mut self,
         now: Instant,
@@ -85,7 +91,7 @@ impl Switchboard {
     ) -> Result<Vec<String>, Refusal> {
         // Work under the hub's lock is linear in the list, and the list is refused before any
         // of it when it is longer than a call can be: repeating a name adds nobody.
-        if user_ids.len() > self.max_call_size.saturating_mul(LIST_SLACK) {
+        if !self.list_fits(user_ids.len()) {
             return Err(Refusal::CallTooLarge);
         }
         let mut seen = HashSet::with_capacity(user_ids.len());
