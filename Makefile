@@ -45,7 +45,7 @@ build-debug:
 	cargo leptos build --frontend-only
 
 cargo-test:
-	cargo test -p app -p usersig -p server -p bench
+	cargo test -p app -p engine -p usersig -p server -p bench
 
 e2e:
 	$(NETNS) sh -c 'mount -t tmpfs tmpfs /run && ip link set lo up && cd end2end \
@@ -137,7 +137,7 @@ fmt:
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy -p app -p usersig -p server -p bench --all-targets -- -D warnings
+	cargo clippy -p app -p engine -p usersig -p server -p bench --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 clean:

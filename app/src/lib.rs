@@ -4,10 +4,11 @@
 //! - [`api`]: the data the pages load, as server functions; their server half goes through
 //!   [`backend::Backend`], which the `server` crate implements, so that databases and password
 //!   hashing never reach the Wasm bundle.
-//! - [`calling`]: the calling engine behind the UI and the `TRTCCalling` JavaScript API.
+//! - [`calling`]: the calling engine behind the UI and the `TRTCCalling` JavaScript API (the
+//!   `engine` crate's, re-exported).
 //! - [`pages`]: the routes: sign-up, sign-in and the contact list.
 //! - [`protocol`]: the signaling messages between browser and server, their decoder, and the
-//!   error codes and refusals both sides use.
+//!   error codes and refusals both sides use (the `engine` crate's, re-exported).
 //!
 //! Where things go: a new request starts in [`protocol::client`]; a new rule about calls in the
 //! browser goes in the engine's machine ([`calling::machine`]), never in the web glue; a new
@@ -17,11 +18,11 @@
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
-pub mod calling;
 pub mod forms;
 pub mod pages;
-pub mod protocol;
 pub mod rules;
+
+pub use engine::{calling, protocol};
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};

@@ -11,5 +11,5 @@
 pub mod events;
 pub mod machine;
 pub mod quality;
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "web")]
 pub mod web;
