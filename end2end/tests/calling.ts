@@ -27,8 +27,13 @@ export class Client {
         const w = window as any;
         const calling = new w.TRTCCalling({ SDKAppID: sdkAppId });
         w.events = [];
-        for (const name of Object.values(w.TRTCCalling.EVENT) as string[]) {
-          calling.on(name, (payload: any) => w.events.push({ name, payload }));
+        // Recorded under the EVENT key ('INVITED'); listening by the value ('onInvited'), once
+        // per value (CALL_END and CALLING_END are one event).
+        const seen = new Set<string>();
+        for (const [name, value] of Object.entries(w.TRTCCalling.EVENT) as [string, string][]) {
+          if (seen.has(value)) continue;
+          seen.add(value);
+          calling.on(value, (payload: any) => w.events.push({ name, payload }));
         }
         w.calling = calling;
         for (const id of ['local', 'remote-1', 'remote-2', 'remote-3']) {

@@ -23,13 +23,17 @@ test('one-to-one video call: both sides play video and hear audio, hangup ends i
   const [alice, bob] = await open(browser, server.url, 'alice', 'bob');
   const placed = await alice.invoke('call', { userID: bob.userId, type: 2, timeout: 30 });
   expect(placed.error).toBeUndefined();
+  // As trtc-calling-js 1.0 resolves: a code, the invitation, and the data.
+  expect(placed.ok).toMatchObject({ code: 0, inviteID: placed.ok.data.inviteID, data: { roomID: placed.ok.roomID } });
   const invite = await bob.waitFor('INVITED', { sponsor: alice.userId });
   expect(invite.userIDList).toEqual([bob.userId]);
   expect(invite.isFromGroup).toBe(false);
-  expect(invite.inviteData).toMatchObject({ callType: 2, roomID: placed.ok.roomID });
-  expect(typeof invite.inviteID).toBe('string');
+  expect(invite.inviteData).toMatchObject({ callType: 2, roomID: placed.ok.roomID, callEnd: 0 });
+  expect(invite.inviteID).toBe(placed.ok.inviteID);
 
-  await bob.acceptNext();
+  // accept() with no arguments answers the invitation ringing, as pages on 1.0.3 and later call it.
+  const accepted = await bob.invoke('accept');
+  expect(accepted.ok).toMatchObject({ code: 0, inviteID: invite.inviteID });
   await alice.waitFor('USER_ENTER', { userID: bob.userId });
   await bob.waitFor('USER_ENTER', { userID: alice.userId });
   await alice.invoke('startLocalView', { userID: alice.userId, videoViewDomID: 'local' });
@@ -47,9 +51,11 @@ test('one-to-one video call: both sides play video and hear audio, hangup ends i
   // The local preview is muted; remote video elements carry no second copy of the audio.
   expect(await alice.page.evaluate(() => (document.querySelector('#local video') as HTMLVideoElement).muted)).toBe(true);
 
-  expect((await alice.invoke('hangup')).error).toBeUndefined();
+  expect((await alice.invoke('hangup')).ok).toMatchObject({ code: 0 });
   await bob.waitFor('USER_LEAVE', { userID: alice.userId });
-  await bob.waitFor('CALL_END');
+  const ended = await bob.waitFor('CALL_END', { userID: bob.userId });
+  // The call's length in whole seconds; this one lasted a few.
+  expect(ended.callEnd).toBeGreaterThanOrEqual(1);
   // Both sides are free again: bob can call alice.
   expect((await bob.invoke('call', { userID: alice.userId, type: 1, timeout: 30 })).error).toBeUndefined();
   await alice.waitFor('INVITED', { sponsor: bob.userId });
@@ -67,8 +73,9 @@ test('reject, busy reject and cancel reach the other side', async ({ browser, se
   await alice.invoke('call', { userID: bob.userId, type: 1, timeout: 30 });
   await bob.page.waitForFunction(() => (window as any).events.filter((e: any) => e.name === 'INVITED').length === 2);
   invite = (await bob.events('INVITED'))[1].payload;
-  await bob.invoke('reject', { inviteID: invite.inviteID, isBusy: true, callType: 1 });
-  await alice.waitFor('LINE_BUSY', { userID: bob.userId });
+  // Without an inviteID, reject answers the invitation ringing.
+  expect((await bob.invoke('reject', { isBusy: true })).ok).toMatchObject({ code: 0, inviteID: invite.inviteID });
+  await alice.waitFor('LINE_BUSY', { sponsor: alice.userId, userID: bob.userId });
 
   await alice.invoke('call', { userID: bob.userId, type: 2, timeout: 30 });
   await bob.page.waitForFunction(() => (window as any).events.filter((e: any) => e.name === 'INVITED').length === 3);
@@ -87,9 +94,10 @@ test('no answer times out on both sides', async ({ browser, server }) => {
   // The invitee learns how long it will ring (the dialog's countdown).
   expect(invite.timeout).toBeGreaterThan(0);
   expect(invite.timeout).toBeLessThanOrEqual(2);
-  await alice.waitFor('NO_RESP', { userID: bob.userId, userIDList: [bob.userId] });
-  await bob.waitFor('CALLING_TIMEOUT', { inviteID: invite.inviteID });
-  await alice.waitFor('CALL_END');
+  await alice.waitFor('NO_RESP', { sponsor: alice.userId, userID: bob.userId, userIDList: [bob.userId] });
+  await bob.waitFor('CALLING_TIMEOUT', { inviteID: invite.inviteID, sponsor: alice.userId, userIDList: [bob.userId] });
+  // It never connected.
+  await alice.waitFor('CALL_END', { callEnd: 0 });
 });
 
 test('a callee already in a call is busy and not disturbed', async ({ browser, server }) => {
@@ -157,9 +165,28 @@ test('switching type outside a one-to-one call fails with 60001/60002', async ({
   const [alice] = await open(browser, server.url, 'alice');
   const r = await alice.invoke('switchToAudioCall');
   expect(r.error).toMatchObject({ code: 60001, isError: true });
-  await alice.waitFor('ERROR', { code: 60001 });
+  const error = await alice.waitFor('ERROR', { code: 60001 });
+  expect(error.msg).toBe(error.message);
   const v = await alice.invoke('switchToVideoCall');
   expect(v.error).toMatchObject({ code: 60002 });
+});
+
+test('EVENT and CALL_TYPE hold what trtc-calling-js 1.0 pages compare against', async ({ browser, server }) => {
+  const [alice] = await open(browser, server.url, 'alice');
+  const { event, callType } = await alice.page.evaluate(() => {
+    const T = (window as any).TRTCCalling;
+    return { event: T.EVENT, callType: T.CALL_TYPE };
+  });
+  expect(event).toMatchObject({
+    ERROR: 'onError', INVITED: 'onInvited', USER_ENTER: 'onUserEnter', USER_LEAVE: 'onUserLeave',
+    REJECT: 'onReject', NO_RESP: 'onNoResp', LINE_BUSY: 'onLineBusy', CALLING_CANCEL: 'onCallingCancel',
+    KICKED_OUT: 'onKickedOut', CALLING_TIMEOUT: 'onCallingTimeout', CALL_END: 'onCallEnd',
+    CALLING_END: 'onCallEnd', USER_VIDEO_AVAILABLE: 'onUserVideoAvailable',
+    USER_AUDIO_AVAILABLE: 'onUserAudioAvailable',
+  });
+  expect(callType).toEqual({ UNKNOWN: 0, AUDIO_CALL: 1, VIDEO_CALL: 2 });
+  // With nothing ringing, accept() says so.
+  expect((await alice.invoke('accept')).error).toMatchObject({ code: 4020 });
 });
 
 test('a second login kicks the first', async ({ browser, server }) => {

@@ -5,7 +5,7 @@ use std::{cell::RefCell, rc::Rc};
 
 use app::{
     calling::{
-        events::{canonical_event_name, Event, EVENT_NAMES},
+        events::{canonical_event_name, Event, EVENTS},
         web::{Engine, Profile},
     },
     protocol::{CallType, ErrorCode, Outcome, Refusal},
@@ -29,7 +29,7 @@ pub struct TrtcCalling {
     listeners: Rc<RefCell<Vec<Listener>>>,
 }
 
-/// Sets `window.TRTCCalling` to the class, with `TRTCCalling.EVENT`.
+/// Sets `window.TRTCCalling` to the class, with `TRTCCalling.EVENT` and `CALL_TYPE`.
 pub fn install() {
     let Some(window) = web_sys::window() else {
         return;
@@ -39,10 +39,15 @@ pub fn install() {
         return;
     };
     let events = Object::new();
-    for name in EVENT_NAMES {
-        let _ = Reflect::set(&events, &name.into(), &name.into());
+    for (key, value) in EVENTS {
+        let _ = Reflect::set(&events, &key.into(), &value.into());
     }
     let _ = Reflect::set(&class, &"EVENT".into(), &events);
+    let call_types = Object::new();
+    for (key, value) in [("UNKNOWN", 0), ("AUDIO_CALL", 1), ("VIDEO_CALL", 2)] {
+        let _ = Reflect::set(&call_types, &key.into(), &value.into());
+    }
+    let _ = Reflect::set(&class, &"CALL_TYPE".into(), &call_types);
     let _ = Reflect::set(&window, &"TRTCCalling".into(), &class);
 }
 
@@ -92,9 +97,28 @@ fn timeout(params: &JsValue) -> Result<u32, JsValue> {
     }
 }
 
+/// What `call`, `groupCall`, `accept`, `reject` and `hangup` resolve with, as trtc-calling-js
+/// 1.0 does: `{code: 0, inviteID, data}`, the outcome's own fields (`roomID`...) kept at the
+/// top as well.
 fn outcome(o: Outcome) -> JsValue {
-    let json = serde_json::to_string(&o).unwrap_or_else(|_| "{}".into());
-    js_sys::JSON::parse(&json).unwrap_or(JsValue::UNDEFINED)
+    let data = serde_json::to_value(&o).unwrap_or_else(|_| serde_json::json!({}));
+    let mut top = data.clone();
+    if let Some(fields) = top.as_object_mut() {
+        fields.insert("code".into(), 0.into());
+        fields.insert("data".into(), data);
+        fields.entry("inviteID").or_insert(serde_json::Value::Null);
+    }
+    js_sys::JSON::parse(&top.to_string()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The invitation a call without arguments answers: the one given, else the one ringing now.
+fn invitation(engine: &Engine, params: &JsValue) -> Result<String, JsValue> {
+    if let Some(id) = field(params, "inviteID").as_string() {
+        return Ok(id);
+    }
+    engine
+        .ringing_invite()
+        .ok_or_else(|| error(ErrorCode::InviteGone, "no invitation is ringing"))
 }
 
 /// Runs `work` as a Promise; argument errors reject it too, never throw.
@@ -202,26 +226,38 @@ impl TrtcCalling {
         })
     }
 
+    /// `accept({inviteID, ...})`, or `accept()` for the invitation ringing now.
     pub fn accept(&self, params: JsValue) -> Promise {
         let engine = self.engine.clone();
         promise(async move {
-            let invite_id = string(&params, "inviteID")?;
+            let invite_id = invitation(&engine, &params)?;
             engine.accept(invite_id).await.map(outcome).map_err(failure)
         })
     }
 
+    /// `reject({inviteID, isBusy})`, or `reject()` for the invitation ringing now.
     pub fn reject(&self, params: JsValue) -> Promise {
         let engine = self.engine.clone();
         promise(async move {
-            let invite_id = string(&params, "inviteID")?;
+            let invite_id = invitation(&engine, &params)?;
             let is_busy = field(&params, "isBusy").as_bool().unwrap_or(false);
-            done(engine.reject(invite_id, is_busy).await)
+            engine
+                .reject(invite_id.clone(), is_busy)
+                .await
+                .map_err(failure)?;
+            Ok(outcome(Outcome {
+                invite_id: Some(invite_id),
+                ..Outcome::default()
+            }))
         })
     }
 
     pub fn hangup(&self) -> Promise {
         let engine = self.engine.clone();
-        promise(async move { done(engine.hangup().await) })
+        promise(async move {
+            engine.hangup().await.map_err(failure)?;
+            Ok(outcome(Outcome::default()))
+        })
     }
 
     #[wasm_bindgen(js_name = startRemoteView)]

@@ -18,19 +18,26 @@ pub enum Event {
     Reject {
         user_id: String,
     },
+    /// To the caller: `user_id` did not answer. `sponsor` is the caller.
     NoResp {
+        sponsor: String,
         user_id: String,
         user_ids: Vec<String>,
     },
+    /// To the caller: `user_id` is in another call. `sponsor` is the caller.
     LineBusy {
+        sponsor: String,
         user_id: String,
     },
     CallingCancel {
         invite_id: String,
         sponsor: String,
     },
+    /// To an invitee: the invitation stopped ringing unanswered.
     CallingTimeout {
         invite_id: String,
+        sponsor: String,
+        user_ids: Vec<String>,
     },
     UserEnter {
         user_id: String,
@@ -38,7 +45,12 @@ pub enum Event {
     UserLeave {
         user_id: String,
     },
-    CallEnd,
+    /// Our call is over: `user_id` is ours, `seconds` how long it lasted from the first member
+    /// entering (0 if nobody did).
+    CallEnd {
+        user_id: String,
+        seconds: u64,
+    },
     KickedOut,
     UserVideoAvailable {
         user_id: String,
@@ -73,26 +85,28 @@ pub enum Event {
     },
 }
 
-/// The spec's event names, as `TRTCCalling.EVENT` lists them, and our `PRESENCE`, `SPEAKING`,
-/// `NETWORK_QUALITY` and `RECONNECTING`.
-pub const EVENT_NAMES: [&str; 17] = [
-    "INVITED",
-    "REJECT",
-    "NO_RESP",
-    "LINE_BUSY",
-    "CALLING_CANCEL",
-    "CALLING_TIMEOUT",
-    "USER_ENTER",
-    "USER_LEAVE",
-    "CALL_END",
-    "KICKED_OUT",
-    "USER_VIDEO_AVAILABLE",
-    "USER_AUDIO_AVAILABLE",
-    "ERROR",
-    "PRESENCE",
-    "SPEAKING",
-    "NETWORK_QUALITY",
-    "RECONNECTING",
+/// `TRTCCalling.EVENT`: each key, and the string it stands for, as trtc-calling-js 1.0 has
+/// them; then our own `PRESENCE`, `SPEAKING`, `NETWORK_QUALITY` and `RECONNECTING`. `CALL_END`
+/// and `CALLING_END` are one event.
+pub const EVENTS: [(&str, &str); 18] = [
+    ("ERROR", "onError"),
+    ("INVITED", "onInvited"),
+    ("USER_ENTER", "onUserEnter"),
+    ("USER_LEAVE", "onUserLeave"),
+    ("REJECT", "onReject"),
+    ("NO_RESP", "onNoResp"),
+    ("LINE_BUSY", "onLineBusy"),
+    ("CALLING_CANCEL", "onCallingCancel"),
+    ("KICKED_OUT", "onKickedOut"),
+    ("CALLING_TIMEOUT", "onCallingTimeout"),
+    ("CALL_END", "onCallEnd"),
+    ("CALLING_END", "onCallEnd"),
+    ("USER_VIDEO_AVAILABLE", "onUserVideoAvailable"),
+    ("USER_AUDIO_AVAILABLE", "onUserAudioAvailable"),
+    ("PRESENCE", "onPresence"),
+    ("SPEAKING", "onSpeaking"),
+    ("NETWORK_QUALITY", "onNetworkQuality"),
+    ("RECONNECTING", "onReconnecting"),
 ];
 
 impl Event {
@@ -106,7 +120,7 @@ impl Event {
             Self::CallingTimeout { .. } => "CALLING_TIMEOUT",
             Self::UserEnter { .. } => "USER_ENTER",
             Self::UserLeave { .. } => "USER_LEAVE",
-            Self::CallEnd => "CALL_END",
+            Self::CallEnd { .. } => "CALL_END",
             Self::KickedOut => "KICKED_OUT",
             Self::UserVideoAvailable { .. } => "USER_VIDEO_AVAILABLE",
             Self::UserAudioAvailable { .. } => "USER_AUDIO_AVAILABLE",
@@ -118,7 +132,7 @@ impl Event {
         }
     }
 
-    /// The object handed to JavaScript listeners, with the spec's field names.
+    /// The object handed to JavaScript listeners, with trtc-calling-js 1.0's field names.
     pub fn payload(&self) -> Value {
         match self {
             Self::Invited {
@@ -128,22 +142,38 @@ impl Event {
                 is_from_group,
                 invite_data,
                 timeout,
-            } => json!({
-                "inviteID": invite_id, "sponsor": sponsor, "userIDList": user_ids,
-                "isFromGroup": is_from_group, "inviteData": invite_data, "timeout": timeout,
-            }),
-            Self::Reject { user_id } | Self::LineBusy { user_id } => json!({ "userID": user_id }),
-            Self::UserEnter { user_id } | Self::UserLeave { user_id } => {
+            } => {
+                let mut data = serde_json::to_value(invite_data).unwrap_or_else(|_| json!({}));
+                // Pages tell a new invitation from the end of one by this: always new here.
+                if let Some(fields) = data.as_object_mut() {
+                    fields.insert("callEnd".into(), json!(0));
+                }
+                json!({
+                    "inviteID": invite_id, "sponsor": sponsor, "userIDList": user_ids,
+                    "isFromGroup": is_from_group, "inviteData": data, "timeout": timeout,
+                })
+            }
+            Self::Reject { user_id }
+            | Self::UserEnter { user_id }
+            | Self::UserLeave { user_id } => {
                 json!({ "userID": user_id })
             }
-            Self::NoResp { user_id, user_ids } => {
-                json!({ "userID": user_id, "userIDList": user_ids })
-            }
+            Self::LineBusy { sponsor, user_id } => json!({ "sponsor": sponsor, "userID": user_id }),
+            Self::NoResp {
+                sponsor,
+                user_id,
+                user_ids,
+            } => json!({ "sponsor": sponsor, "userID": user_id, "userIDList": user_ids }),
             Self::CallingCancel { invite_id, sponsor } => {
                 json!({ "inviteID": invite_id, "sponsor": sponsor })
             }
-            Self::CallingTimeout { invite_id } => json!({ "inviteID": invite_id }),
-            Self::CallEnd | Self::KickedOut => json!({}),
+            Self::CallingTimeout {
+                invite_id,
+                sponsor,
+                user_ids,
+            } => json!({ "inviteID": invite_id, "sponsor": sponsor, "userIDList": user_ids }),
+            Self::CallEnd { user_id, seconds } => json!({ "userID": user_id, "callEnd": seconds }),
+            Self::KickedOut => json!({}),
             Self::UserVideoAvailable { user_id, available } => {
                 json!({ "userID": user_id, "isVideoAvailable": available })
             }
@@ -151,7 +181,8 @@ impl Event {
                 json!({ "userID": user_id, "isAudioAvailable": available })
             }
             Self::Error(refusal) => {
-                json!({ "code": refusal.code(), "message": refusal.to_string() })
+                let text = refusal.to_string();
+                json!({ "code": refusal.code(), "msg": text, "message": text })
             }
             Self::Presence { user_id, status } => json!({ "userID": user_id, "status": status }),
             Self::Speaking { user_id, speaking } => {
@@ -170,21 +201,15 @@ impl Event {
     }
 }
 
-/// Maps the names listeners may use to the spec's: `INVITED`, and also the spec example's
-/// `onInvited` (`onUserVideoAvailable` → `USER_VIDEO_AVAILABLE`, and so on).
+/// The canonical key (`INVITED`) of any name a listener may use: a key of `TRTCCalling.EVENT`
+/// or the string it stands for (`onInvited`); `CALLING_END` is `CALL_END`.
 pub fn canonical_event_name(name: &str) -> Option<&'static str> {
-    if let Some(n) = EVENT_NAMES.iter().find(|n| **n == name) {
-        return Some(n);
-    }
-    let rest = name.strip_prefix("on").unwrap_or(name);
-    let mut snake = String::new();
-    for (i, c) in rest.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            snake.push('_');
-        }
-        snake.push(c.to_ascii_uppercase());
-    }
-    EVENT_NAMES.iter().find(|n| **n == snake).copied()
+    let (key, _) = EVENTS.iter().find(|(k, v)| *k == name || *v == name)?;
+    Some(if *key == "CALLING_END" {
+        "CALL_END"
+    } else {
+        key
+    })
 }
 
 #[cfg(test)]
@@ -205,7 +230,16 @@ mod tests {
             Some("CALLING_CANCEL")
         );
         assert_eq!(canonical_event_name("onError"), Some("ERROR"));
+        assert_eq!(canonical_event_name("CALLING_END"), Some("CALL_END"));
+        assert_eq!(canonical_event_name("onCallEnd"), Some("CALL_END"));
+        assert_eq!(canonical_event_name("onPresence"), Some("PRESENCE"));
         assert_eq!(canonical_event_name("onSomethingElse"), None);
+        assert_eq!(canonical_event_name("invited"), None);
+        // Every key but the alias is an event the engine emits under that name.
+        for (key, value) in EVENTS {
+            assert!(value.starts_with("on"), "{value}");
+            assert!(canonical_event_name(key).is_some());
+        }
     }
 
     #[test]
@@ -219,9 +253,22 @@ mod tests {
             json!({"userID": "bob", "isVideoAvailable": false})
         );
         let e = Event::NoResp {
+            sponsor: "alice".into(),
             user_id: "bob".into(),
             user_ids: vec!["bob".into()],
         };
-        assert_eq!(e.payload(), json!({"userID": "bob", "userIDList": ["bob"]}));
+        assert_eq!(
+            e.payload(),
+            json!({"sponsor": "alice", "userID": "bob", "userIDList": ["bob"]})
+        );
+        let e = Event::CallEnd {
+            user_id: "alice".into(),
+            seconds: 42,
+        };
+        assert_eq!(e.payload(), json!({"userID": "alice", "callEnd": 42}));
+        let e = Event::Error(Refusal::NotInCall);
+        let p = e.payload();
+        assert_eq!(p["msg"], p["message"]);
+        assert!(p["code"].is_number());
     }
 }

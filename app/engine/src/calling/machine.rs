@@ -158,6 +158,16 @@ struct Member {
     restarted_at: Option<Duration>,
 }
 
+/// An invitation ringing for us, as it came.
+#[derive(Clone, Debug)]
+struct Ringing {
+    data: InviteData,
+    sponsor: String,
+    user_ids: Vec<String>,
+    /// When it arrived: the newest is the one an answer without an ID is for.
+    arrived: Duration,
+}
+
 /// What a request in flight was, to follow its answer.
 enum Pending {
     Call(CallType),
@@ -173,7 +183,9 @@ pub struct Machine {
     user: Option<String>,
     phase: Phase,
     /// Invitations ringing for us.
-    ringing: BTreeMap<String, InviteData>,
+    ringing: BTreeMap<String, Ringing>,
+    /// When the first member of our call entered: the call's length is counted from here.
+    connected_at: Option<Duration>,
     members: BTreeMap<String, Member>,
     local_audio: bool,
     local_video: bool,
@@ -207,6 +219,7 @@ impl Machine {
             user: None,
             phase: Phase::Idle,
             ringing: BTreeMap::new(),
+            connected_at: None,
             members: BTreeMap::new(),
             local_audio: true,
             local_video: false,
@@ -259,7 +272,15 @@ impl Machine {
     }
 
     pub fn invitation(&self, invite_id: &str) -> Option<&InviteData> {
-        self.ringing.get(invite_id)
+        self.ringing.get(invite_id).map(|r| &r.data)
+    }
+
+    /// The newest invitation still ringing for us.
+    pub fn ringing_invite(&self) -> Option<&str> {
+        self.ringing
+            .iter()
+            .max_by_key(|(_, r)| r.arrived)
+            .map(|(id, _)| id.as_str())
     }
 
     pub fn in_call(&self) -> bool {
@@ -297,12 +318,10 @@ impl Machine {
             self.complete(token, Err(Refusal::Connection(reason.clone().into())));
         }
         self.fail_pending(|| Refusal::Connection(reason.clone().into()));
-        let was_in_call = self.phase != Phase::Idle;
-        let was_user = self.user.take().is_some();
-        if was_in_call {
-            self.end_locally();
-            self.emit(Event::CallEnd);
+        if self.phase != Phase::Idle {
+            self.end_and_report();
         }
+        let was_user = self.user.take().is_some();
         self.ringing.clear();
         if was_user {
             self.emit(Event::Error(Refusal::Connection(reason.into())));
@@ -328,7 +347,18 @@ impl Machine {
         }
     }
 
+    /// Ends the call here and tells the page, with how long it lasted.
+    fn end_and_report(&mut self) {
+        let seconds = self
+            .connected_at
+            .map_or(0, |at| self.now.saturating_sub(at).as_secs());
+        let user_id = self.user.clone().unwrap_or_default();
+        self.end_locally();
+        self.emit(Event::CallEnd { user_id, seconds });
+    }
+
     fn end_locally(&mut self) {
+        self.connected_at = None;
         let members: Vec<String> = std::mem::take(&mut self.members).into_keys().collect();
         for user in members {
             self.out.push_back(Effect::Disconnect { user });

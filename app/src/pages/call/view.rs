@@ -84,7 +84,7 @@ impl CallView {
             Event::Reject { .. } => self.failed("Declined"),
             Event::LineBusy { .. } => self.failed("Busy"),
             Event::NoResp { .. } => self.failed("No answer"),
-            Event::CallingCancel { invite_id, .. } | Event::CallingTimeout { invite_id } => {
+            Event::CallingCancel { invite_id, .. } | Event::CallingTimeout { invite_id, .. } => {
                 if matches!(self, Self::Incoming { invite_id: i, .. } if i == invite_id) {
                     *self = Self::Idle;
                     applied.missed = true;
@@ -96,7 +96,7 @@ impl CallView {
                     members.retain(|m| m.user_id != *user_id);
                 }
             }
-            Event::CallEnd => {
+            Event::CallEnd { .. } => {
                 // A failed outgoing call keeps its outcome on screen until dismissed.
                 if !matches!(
                     self,
@@ -236,6 +236,8 @@ mod tests {
         assert!(matches!(&view, CallView::Incoming { invite_id, .. } if invite_id == "i1"));
         let timeout = Event::CallingTimeout {
             invite_id: "i1".into(),
+            sponsor: "alice".into(),
+            user_ids: vec!["bob".into()],
         };
         assert_eq!(view.apply("bob", &timeout), Applied { missed: true });
         assert_eq!(view, CallView::Idle);
@@ -247,10 +249,11 @@ mod tests {
         view.apply(
             "alice",
             &Event::LineBusy {
+                sponsor: "alice".into(),
                 user_id: "bob".into(),
             },
         );
-        view.apply("alice", &Event::CallEnd);
+        view.apply("alice", &call_end());
         assert!(matches!(
             view,
             CallView::Outgoing {
@@ -279,7 +282,7 @@ mod tests {
                 members: vec![Member::new("carol".into(), true)]
             }
         );
-        view.apply("alice", &Event::CallEnd);
+        view.apply("alice", &call_end());
         assert_eq!(view, CallView::Idle);
     }
 
@@ -346,5 +349,12 @@ mod tests {
         );
         view.apply("alice", &Event::KickedOut);
         assert_eq!(view, CallView::Idle);
+    }
+
+    fn call_end() -> Event {
+        Event::CallEnd {
+            user_id: "alice".into(),
+            seconds: 0,
+        }
     }
 }

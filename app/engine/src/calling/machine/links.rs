@@ -85,8 +85,7 @@ impl Machine {
     /// Ends a one-to-one call whose connection is gone, saying why.
     fn give_up(&mut self, why: String) {
         self.emit(Event::Error(Refusal::WebRtc(why.into())));
-        self.end_locally();
-        self.emit(Event::CallEnd);
+        self.end_and_report();
         self.send_numbered(None, CallMsg::Hangup { req: 0 }, Pending::Hangup);
     }
 

@@ -50,8 +50,7 @@ impl Machine {
         }
         self.fail_pending(|| Refusal::Connection("the server is restarting".into()));
         if self.phase != Phase::Idle {
-            self.end_locally();
-            self.emit(Event::CallEnd);
+            self.end_and_report();
         }
         self.ringing.clear();
         self.user = None;

@@ -1,7 +1,7 @@
 //! How the machine follows what the server says.
 
 use super::links::CONNECT_WITHIN;
-use super::{Effect, Event, Machine, Member, Pending, Phase};
+use super::{Effect, Event, Machine, Member, Pending, Phase, Ringing};
 use crate::protocol::{ErrorCode, Outcome, Refusal, ServerMsg, SignalData};
 
 impl Machine {
@@ -34,7 +34,13 @@ impl Machine {
                 timeout,
                 ..
             } => {
-                self.ringing.insert(invite_id.clone(), invite_data.clone());
+                let ringing = Ringing {
+                    data: invite_data.clone(),
+                    sponsor: sponsor.clone(),
+                    user_ids: user_ids.clone(),
+                    arrived: self.now,
+                };
+                self.ringing.insert(invite_id.clone(), ringing);
                 self.emit(Event::Invited {
                     invite_id,
                     sponsor,
@@ -45,18 +51,32 @@ impl Machine {
                 });
             }
             ServerMsg::Reject { user_id, .. } => self.emit(Event::Reject { user_id }),
-            ServerMsg::LineBusy { user_id, .. } => self.emit(Event::LineBusy { user_id }),
+            ServerMsg::LineBusy { user_id, .. } => {
+                let sponsor = self.user.clone().unwrap_or_default();
+                self.emit(Event::LineBusy { sponsor, user_id })
+            }
             ServerMsg::NoResp {
                 user_id, user_ids, ..
-            } => self.emit(Event::NoResp { user_id, user_ids }),
+            } => {
+                let sponsor = self.user.clone().unwrap_or_default();
+                self.emit(Event::NoResp {
+                    sponsor,
+                    user_id,
+                    user_ids,
+                })
+            }
             ServerMsg::CallingCancel { invite_id, sponsor } => {
                 if self.ringing.remove(&invite_id).is_some() {
                     self.emit(Event::CallingCancel { invite_id, sponsor });
                 }
             }
             ServerMsg::CallingTimeout { invite_id } => {
-                if self.ringing.remove(&invite_id).is_some() {
-                    self.emit(Event::CallingTimeout { invite_id });
+                if let Some(ringing) = self.ringing.remove(&invite_id) {
+                    self.emit(Event::CallingTimeout {
+                        invite_id,
+                        sponsor: ringing.sponsor,
+                        user_ids: ringing.user_ids,
+                    });
                 }
             }
             other => self.on_call_event(other),
@@ -77,8 +97,7 @@ impl Machine {
             }
             ServerMsg::CallEnd { .. } => {
                 if self.phase != Phase::Idle {
-                    self.end_locally();
-                    self.emit(Event::CallEnd);
+                    self.end_and_report();
                 }
             }
             ServerMsg::KickedOut {} => {
@@ -144,12 +163,12 @@ impl Machine {
                 }
             }
             Pending::Accept(invite_id) => {
-                if let (Some(data), Some(room_id)) =
+                if let (Some(ringing), Some(room_id)) =
                     (self.ringing.remove(&invite_id), outcome.room_id)
                 {
                     self.phase = Phase::InCall {
                         room_id,
-                        call_type: data.call_type,
+                        call_type: ringing.data.call_type,
                     };
                     self.send_media();
                 }
@@ -240,6 +259,7 @@ impl Machine {
             ..Member::default()
         };
         self.members.insert(user_id.clone(), member);
+        self.connected_at.get_or_insert(self.now);
         self.out.push_back(Effect::Connect {
             user: user_id.clone(),
             offer,

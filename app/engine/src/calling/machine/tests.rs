@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::protocol::{ErrorCode, ServerMsg, INVITE_DATA_VERSION};
+use crate::protocol::{CallType, ErrorCode, InviteData, ServerMsg, INVITE_DATA_VERSION};
 
 /// The API calls the tests make, without the request numbers the machine assigns.
 enum Request {
@@ -371,8 +371,71 @@ fn remote_hangup_ends_the_call() {
                 user_id: "bob".into()
             }),
             Effect::EndCall,
-            Effect::Emit(Event::CallEnd),
+            Effect::Emit(Event::CallEnd {
+                user_id: "alice".into(),
+                seconds: 0
+            }),
         ]
+    );
+}
+
+#[test]
+fn call_end_says_how_long_the_call_lasted() {
+    let mut m = logged_in("alice");
+    in_call_with(&mut m, "bob");
+    drain(&mut m);
+    m.handle(m.now + Duration::from_secs(42), Input::Timeout);
+    drain(&mut m);
+    m.on_server(ServerMsg::CallEnd { room_id: 9 });
+    let effects = drain(&mut m);
+    assert!(
+        effects.contains(&Effect::Emit(Event::CallEnd {
+            user_id: "alice".into(),
+            seconds: 42
+        })),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn timeouts_and_refusals_name_the_sponsor_and_the_invitees() {
+    let mut m = logged_in("bob");
+    m.on_server(ServerMsg::Invited {
+        invite_id: "i1".into(),
+        sponsor: "alice".into(),
+        user_ids: vec!["bob".into(), "carol".into()],
+        is_from_group: true,
+        invite_data: InviteData {
+            version: 4,
+            call_type: CallType::Audio,
+            room_id: 9,
+        },
+        timeout: 30,
+        group_id: None,
+    });
+    drain(&mut m);
+    assert_eq!(m.ringing_invite(), Some("i1"));
+    m.on_server(ServerMsg::CallingTimeout {
+        invite_id: "i1".into(),
+    });
+    assert_eq!(
+        drain(&mut m),
+        [Effect::Emit(Event::CallingTimeout {
+            invite_id: "i1".into(),
+            sponsor: "alice".into(),
+            user_ids: vec!["bob".into(), "carol".into()],
+        })]
+    );
+    m.on_server(ServerMsg::LineBusy {
+        invite_id: "i2".into(),
+        user_id: "dave".into(),
+    });
+    assert_eq!(
+        drain(&mut m),
+        [Effect::Emit(Event::LineBusy {
+            sponsor: "bob".into(),
+            user_id: "dave".into(),
+        })]
     );
 }
 

@@ -48,6 +48,11 @@ impl Engine {
         result
     }
 
+    /// The newest invitation ringing for us, for `accept()` and `reject()` without an ID.
+    pub fn ringing_invite(&self) -> Option<String> {
+        self.0.borrow().machine.ringing_invite().map(str::to_owned)
+    }
+
     pub async fn accept(&self, invite_id: String) -> Result<Outcome, Refusal> {
         let ringing = self.0.borrow().machine.invitation(&invite_id).cloned();
         // Capture before answering, so the others see us with our media; an invitation that
