@@ -27,7 +27,6 @@ pub type Stop = watch::Receiver<bool>;
 pub type Tally = Vec<(&'static str, u64)>;
 
 /// Counters shared by an attack's tasks.
-#[derive(Default)]
 struct Counts(Vec<AtomicU64>);
 
 impl Counts {

@@ -151,6 +151,8 @@ pub struct Hub {
     inner: Mutex<Inner>,
     sinks: Sinks,
     next_conn: AtomicU64,
+    /// The board's [`Switchboard::max_list`], which never changes.
+    max_list: usize,
     /// Wakes the timer task when a new deadline may be sooner than the one it sleeps towards.
     pub deadlines_changed: Notify,
 }
@@ -159,7 +161,9 @@ impl Hub {
     pub fn new(board: Switchboard) -> (Self, HubFeeds) {
         let (records, records_rx) = mpsc::channel(crate::history::BACKLOG);
         let (presence, presence_rx) = mpsc::channel(PRESENCE_BACKLOG);
+        let max_list = board.max_list();
         let hub = Self {
+            max_list,
             inner: Mutex::new(Inner {
                 board,
                 outboxes: HashMap::new(),
@@ -236,9 +240,10 @@ impl Hub {
         })
     }
 
-    /// See [`Switchboard::list_fits`].
+    /// Whether a `userIDList` of `len` names is worth looking at ([`Switchboard::max_list`]);
+    /// asked before the database and the lock, so it reads a copy taken at the start.
     pub fn list_fits(&self, len: usize) -> bool {
-        self.with(|board, _| board.list_fits(len))
+        len <= self.max_list
     }
 
     /// What `user`'s contacts have been told of their presence.

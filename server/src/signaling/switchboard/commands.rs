@@ -17,10 +17,14 @@ use super::{CallLookups, Ending, Group, Invite, Media, Record, Room, Switchboard
 const LIST_SLACK: usize = 2;
 
 impl Switchboard {
-    /// Whether a `userIDList` of `len` names is worth looking at: one longer than a call can
-    /// be is refused before any work, the database's included.
-    pub fn list_fits(&self, len: usize) -> bool {
-        len <= self.max_call_size.saturating_mul(LIST_SLACK)
+    /// The longest `userIDList` worth looking at: one longer than a call can be is refused
+    /// before any work, the database's included.
+    pub fn max_list(&self) -> usize {
+        self.max_call_size.saturating_mul(LIST_SLACK)
+    }
+
+    fn list_fits(&self, len: usize) -> bool {
+        len <= self.max_list()
     }
 
     pub(super) fn call(
